@@ -1,0 +1,53 @@
+#include "common/cli.hpp"
+
+#include <iostream>
+#include <string_view>
+
+namespace gossip {
+
+CliResult parse_command_line(int argc, char** argv, const std::string& program, const std::string& summary,
+                             Role role) {
+  std::optional<std::string> path;
+  auto usage = [&](std::ostream& os) {
+    os << "usage: " << program << " --config FILE\n\n"
+       << summary << "\n\n"
+       << "options:\n"
+       << "  --config FILE  the node's TOML config (keys: docs/CONFIG.md)\n"
+       << "  --help         show this text\n"
+       << "  --version      show the version and the wire protocol version\n\n"
+       << "SIGINT or SIGTERM stops the node cleanly. A bad config exits with status 2.\n";
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      usage(std::cout);
+      return {std::nullopt, 0};
+    }
+    if (arg == "--version") {
+      std::cout << program << " 1.0.0 (wire protocol GSP1)\n";
+      return {std::nullopt, 0};
+    }
+    if (arg == "--config" && i + 1 < argc) {
+      path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      path = std::string(arg.substr(9));
+    } else {
+      std::cerr << program << ": unknown argument '" << arg << "'\n";
+      usage(std::cerr);
+      return {std::nullopt, 2};
+    }
+  }
+  if (!path) {
+    std::cerr << program << ": --config FILE is required\n";
+    usage(std::cerr);
+    return {std::nullopt, 2};
+  }
+  auto loaded = load_config(*path, role);
+  if (auto* err = std::get_if<ConfigError>(&loaded)) {
+    std::cerr << program << ": config error: " << err->to_string() << "\n";
+    return {std::nullopt, 2};
+  }
+  return {std::get<Config>(std::move(loaded)), 0};
+}
+
+}  // namespace gossip

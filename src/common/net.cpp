@@ -1,0 +1,97 @@
+#include "common/net.hpp"
+
+namespace gossip::net {
+
+zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address& self, int hwm,
+                          int linger_ms) {
+  zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::routing_id, self.to_string());
+  s.set(zmq::sockopt::sndhwm, hwm);
+  s.set(zmq::sockopt::linger, linger_ms);
+  s.set(zmq::sockopt::maxmsgsize, kMaxSocketFrame);
+  if (to.is_v6()) s.set(zmq::sockopt::ipv6, 1);
+  s.connect(to.endpoint());
+  return s;
+}
+
+std::optional<zmq::socket_t> bind_router(zmq::context_t& ctx, const Address& at, Address* bound,
+                                         std::string* why) {
+  zmq::socket_t s(ctx, zmq::socket_type::router);
+  s.set(zmq::sockopt::router_mandatory, 1);
+  // A peer that reconnects (restart, new socket) with the same routing id takes the old one's place.
+  s.set(zmq::sockopt::router_handover, 1);
+  s.set(zmq::sockopt::maxmsgsize, kMaxSocketFrame);
+  s.set(zmq::sockopt::linger, 0);
+  if (at.is_v6()) s.set(zmq::sockopt::ipv6, 1);
+  const std::string endpoint = at.port == 0 ? "tcp://" + (at.is_v6() ? "[" + at.ip + "]" : at.ip) + ":*"
+                                            : at.endpoint();
+  try {
+    s.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    if (why) *why = "cannot bind " + at.to_string() + ": " + e.what();
+    return std::nullopt;
+  }
+  if (bound) {
+    // last_endpoint is "tcp://ip:port" (brackets for IPv6).
+    const auto last = s.get(zmq::sockopt::last_endpoint);
+    auto parsed = parse_address(std::string_view(last).substr(6));
+    *bound = parsed ? *parsed : at;
+  }
+  return s;
+}
+
+bool send(zmq::socket_t& socket, const std::vector<std::string>& frames, const std::string* routing_id) {
+  try {
+    // Multipart sends are atomic once the first part is accepted: a full queue refuses the first part.
+    if (routing_id) {
+      if (!socket.send(zmq::buffer(*routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+        return false;
+    }
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                               : zmq::send_flags::dontwait;
+      if (!socket.send(zmq::buffer(frames[i]), flags)) return false;
+    }
+    return true;
+  } catch (const zmq::error_t&) {
+    return false;  // EHOSTUNREACH from a ROUTER whose requester has gone
+  }
+}
+
+std::vector<std::string_view> Incoming::views() const {
+  std::vector<std::string_view> v;
+  v.reserve(frames.size());
+  for (const auto& f : frames) v.emplace_back(static_cast<const char*>(f.data()), f.size());
+  return v;
+}
+
+std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size_t max_frames) {
+  Incoming in;
+  zmq::message_t part;
+  bool first = true;
+  try {
+    do {
+      if (!socket.recv(part, first ? zmq::recv_flags::dontwait : zmq::recv_flags::none)) return std::nullopt;
+      if (first) {
+        try {
+          if (const char* ip = part.gets("Peer-Address")) in.peer_ip = ip;
+        } catch (const zmq::error_t&) {
+        }
+      }
+      if (first && is_router) {
+        in.routing_id.assign(static_cast<const char*>(part.data()), part.size());
+      } else if (in.frames.size() < max_frames) {
+        in.frames.push_back(std::move(part));
+        part = zmq::message_t();
+      } else {
+        in.truncated = true;
+      }
+      first = false;
+    } while (socket.get(zmq::sockopt::rcvmore));
+  } catch (const zmq::error_t&) {
+    return std::nullopt;
+  }
+  return in;
+}
+
+}  // namespace gossip::net

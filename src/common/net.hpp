@@ -1,0 +1,45 @@
+// net.hpp — the few things every node does with cppzmq sockets: make a DEALER, send frames without ever
+// blocking, receive one whole message. Deliberately thin; cppzmq is used as it is.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/address.hpp"
+
+namespace gossip::net {
+
+// The largest frame a socket accepts before dropping the connection (ZMQ_MAXMSGSIZE); larger than the
+// codec's frame limit so an oversized frame is seen and logged by the codec rather than silently cut.
+inline constexpr std::int64_t kMaxSocketFrame = 262144;
+
+// A DEALER connected to `to`, with routing id `self` (for the remote's logs only), send queue bound
+// `hwm` and the given linger. Throws zmq::error_t only on a programming error (bad endpoint syntax).
+zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address& self, int hwm,
+                          int linger_ms);
+
+// A ROUTER bound at `at` (mandatory routing, frame size limit). Returns nullopt and sets *why if the
+// address cannot be bound. *bound receives the actual address (port 0 resolved).
+std::optional<zmq::socket_t> bind_router(zmq::context_t& ctx, const Address& at, Address* bound,
+                                         std::string* why);
+
+// Sends every frame with ZMQ_DONTWAIT. If routing_id is given (a ROUTER reply) it goes first.
+// Returns false, sending nothing, if the message cannot be queued at once (queue full, peer gone).
+bool send(zmq::socket_t& socket, const std::vector<std::string>& frames,
+          const std::string* routing_id = nullptr);
+
+// One whole message read without waiting; nullopt if none is ready. Frames past `max_frames` are read
+// and discarded (`truncated` set) so an oversized message cannot grow memory.
+struct Incoming {
+  std::string routing_id;  // ROUTER only
+  std::string peer_ip = "unknown";  // the TCP peer as libzmq saw it (trustworthy, unlike a sender field)
+  std::vector<zmq::message_t> frames;
+  bool truncated = false;
+  std::vector<std::string_view> views() const;
+};
+std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size_t max_frames);
+
+}  // namespace gossip::net

@@ -1,0 +1,99 @@
+// wire.hpp — the codec: every message type of protocol version 1 (docs/PROTOCOL.md), encoded to and
+// decoded from ZeroMQ frames. The only place that knows the byte layout. Knows nothing of sockets.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/address.hpp"
+
+namespace gossip::wire {
+
+inline constexpr std::string_view kSignature = "GSP1";
+inline constexpr std::size_t kMaxFrameBytes = 65536;
+inline constexpr std::size_t kMaxFrames = 1030;
+inline constexpr std::size_t kMaxMessageBytes = 262144;
+inline constexpr std::size_t kMaxPeerList = 1024;
+
+struct Register {};
+struct PeerList {
+  bool known = false;           // the seed had the requester on its list before this REGISTER
+  std::vector<Address> peers;   // every other live peer (at most kMaxPeerList)
+};
+struct DeadNode {
+  Address dead;
+  std::uint64_t timestamp_us = 0;
+};
+struct Leave {};
+struct LinkRequest {
+  std::uint64_t degree = 0;  // the requester's neighbour count: lets a full peer trade a link for a newcomer
+};
+struct LinkAccept {};
+struct LinkReject {
+  std::string reason;
+};
+struct Unlink {
+  std::string reason;
+  std::optional<Address> suggest;  // a peer the receiver should link to instead
+};
+struct Gossip {
+  Address origin;
+  std::uint64_t seq = 0;
+  std::uint64_t created_us = 0;
+  std::uint64_t hops = 0;
+  std::string body;
+};
+struct LivenessRequest {
+  std::uint64_t timestamp_us = 0;
+};
+struct LivenessReply {
+  std::uint64_t timestamp_us = 0;  // copied from the request
+  Address requester;
+};
+struct NotLinked {};
+struct Publish {
+  std::string payload;
+};
+struct Published {
+  Address origin;
+  std::uint64_t seq = 0;
+};
+struct Error {
+  std::string reason;
+};
+
+using Body = std::variant<Register, PeerList, DeadNode, Leave, LinkRequest, LinkAccept, LinkReject, Unlink,
+                          Gossip, LivenessRequest, LivenessReply, NotLinked, Publish, Published, Error>;
+
+struct Message {
+  Address sender;  // frame 2: the sender's advertised address
+  Body body;
+};
+
+// The type token on the wire ("REGISTER", "GOSSIP", ...).
+std::string_view type_name(const Body& body);
+
+// Frames ready to send (signature, type, sender, fields). Never fails for a Message built by our code;
+// REQUIRES: tokens are [a-z0-9_]{1,64} and a peer list holds at most kMaxPeerList addresses.
+std::vector<std::string> encode(const Message& message);
+
+// Either a message or the reason it was refused (a short token such as "unknown_type" plus detail).
+struct Decoded {
+  std::optional<Message> message;
+  std::string error;  // empty iff message is set
+};
+
+// Checks every frame against docs/PROTOCOL.md. Never throws on any input.
+Decoded decode(const std::vector<std::string_view>& frames);
+
+// The assignment's human-readable forms, used in log lines.
+std::string dead_node_text(const Address& dead, std::uint64_t timestamp_us, const Address& reporter);
+std::string liveness_request_text(std::uint64_t timestamp_us, const Address& sender);
+std::string liveness_reply_text(std::uint64_t timestamp_us, const Address& requester, const Address& self);
+
+}  // namespace gossip::wire

@@ -1,0 +1,88 @@
+#include "peer/gossip.hpp"
+
+namespace gossip {
+
+namespace {
+constexpr std::uint64_t kFnvOffset = 14695981039346656037ull;
+constexpr std::uint64_t kFnvPrime = 1099511628211ull;
+
+void fnv(std::uint64_t& h, std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= kFnvPrime;
+  }
+}
+}  // namespace
+
+std::uint64_t message_id(const wire::Gossip& m) {
+  std::uint64_t h = kFnvOffset;
+  const std::string_view sep("\0", 1);
+  fnv(h, m.origin.to_string());
+  fnv(h, sep);
+  fnv(h, std::to_string(m.seq));
+  fnv(h, sep);
+  fnv(h, std::to_string(m.created_us));
+  fnv(h, sep);
+  fnv(h, m.body);
+  return h;
+}
+
+std::vector<Address> forward_targets(const std::set<Address>& neighbours, const std::optional<Address>& from,
+                                     const Address& origin) {
+  std::vector<Address> out;
+  out.reserve(neighbours.size());
+  for (const auto& n : neighbours)
+    if (n != origin && (!from || n != *from)) out.push_back(n);
+  return out;
+}
+
+wire::Gossip next_hop(const wire::Gossip& m) {
+  wire::Gossip copy = m;
+  ++copy.hops;
+  return copy;
+}
+
+GossipEngine::GossipEngine(Address self, const GossipConfig& cfg)
+    : self_(std::move(self)), cfg_(cfg), seen_(cfg.seen_ttl, cfg.seen_max) {}
+
+void GossipEngine::on_linked(TimePoint now) {
+  if (!next_origin_) next_origin_ = now + cfg_.start_delay;
+}
+
+wire::Gossip GossipEngine::make(std::string body, std::uint64_t seq, std::uint64_t wall_us, TimePoint now) {
+  wire::Gossip m{self_, seq, wall_us, 0, std::move(body)};
+  seen_.insert(message_id(m), now);  // our own message coming back is a repeat, never "received"
+  ++stats_.originated;
+  return m;
+}
+
+std::optional<wire::Gossip> GossipEngine::tick(TimePoint now, std::uint64_t wall_us) {
+  if (!next_origin_ || *next_origin_ > now || done_originating()) return std::nullopt;
+  ++auto_sent_;
+  // Keep the cadence even if the loop was late; never burst to catch up.
+  *next_origin_ += cfg_.interval;
+  if (*next_origin_ <= now) *next_origin_ = now + cfg_.interval;
+  const auto seq = next_seq_++;
+  return make(std::to_string(wall_us) + ":" + self_.to_string() + ":" + std::to_string(seq), seq, wall_us, now);
+}
+
+wire::Gossip GossipEngine::publish(std::string payload, TimePoint now, std::uint64_t wall_us) {
+  return make(std::move(payload), next_seq_++, wall_us, now);
+}
+
+GossipEngine::Verdict GossipEngine::on_receive(const wire::Gossip& m, TimePoint now) {
+  if (!seen_.insert(message_id(m), now)) {
+    ++stats_.duplicates;
+    return Verdict::kDuplicate;
+  }
+  if (m.origin == self_) return Verdict::kOwn;  // expired from our list, yet ours: never log as received
+  ++stats_.received;
+  return Verdict::kNew;
+}
+
+TimePoint GossipEngine::next_deadline() const {
+  if (!next_origin_ || done_originating()) return TimePoint::max();
+  return *next_origin_;
+}
+
+}  // namespace gossip

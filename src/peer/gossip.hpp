@@ -1,0 +1,70 @@
+// gossip.hpp — what a peer originates and what it does with a gossip message it receives: first
+// sightings are kept in the Message List and forwarded to every neighbour but the sender; repeats are
+// counted and dropped. Pure: the node sends what this returns.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/address.hpp"
+#include "common/clock.hpp"
+#include "common/config.hpp"
+#include "common/wire.hpp"
+#include "peer/seen_cache.hpp"
+
+namespace gossip {
+
+// The Message List key: FNV-1a 64 of origin, seq, created and body (docs/PROTOCOL.md). Hops excluded.
+std::uint64_t message_id(const wire::Gossip& m);
+
+// Neighbours a message received from `from` goes on to: all but the sender and the origin.
+std::vector<Address> forward_targets(const std::set<Address>& neighbours, const std::optional<Address>& from,
+                                     const Address& origin);
+
+// The copy sent onwards: one more hop.
+wire::Gossip next_hop(const wire::Gossip& m);
+
+struct GossipStats {
+  std::uint64_t originated = 0;
+  std::uint64_t received = 0;    // first sightings from others
+  std::uint64_t duplicates = 0;  // repeats (including our own messages coming back)
+  std::uint64_t forwarded = 0;   // copies handed to neighbour sockets
+  std::uint64_t dropped = 0;     // copies refused by a full or gone neighbour socket
+};
+
+class GossipEngine {
+ public:
+  GossipEngine(Address self, const GossipConfig& cfg);
+
+  // Our first neighbour is up: origination starts `start_delay` later. Later calls change nothing.
+  void on_linked(TimePoint now);
+  // The next automatic message when one is due (body `<timestamp>:<ip:port>:<seq>`), else nullopt.
+  std::optional<wire::Gossip> tick(TimePoint now, std::uint64_t wall_us);
+  // A message with a user's payload as body. The caller checks the payload size.
+  wire::Gossip publish(std::string payload, TimePoint now, std::uint64_t wall_us);
+
+  enum class Verdict { kNew, kDuplicate, kOwn };
+  // Records a received message. kNew: log it and forward next_hop() to forward_targets().
+  Verdict on_receive(const wire::Gossip& m, TimePoint now);
+
+  TimePoint next_deadline() const;
+  bool done_originating() const { return auto_sent_ >= cfg_.count; }
+  GossipStats& stats() { return stats_; }
+  const SeenCache& seen() const { return seen_; }
+
+ private:
+  wire::Gossip make(std::string body, std::uint64_t seq, std::uint64_t wall_us, TimePoint now);
+
+  Address self_;
+  GossipConfig cfg_;
+  SeenCache seen_;
+  std::optional<TimePoint> next_origin_;  // unset until the first link
+  int auto_sent_ = 0;
+  std::uint64_t next_seq_ = 1;
+  GossipStats stats_;
+};
+
+}  // namespace gossip

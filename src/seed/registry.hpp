@@ -1,0 +1,53 @@
+// registry.hpp — a seed's list of live peers and the rules for adding and removing them.
+// Pure: no sockets, no clock reads. The one place that decides whether a dead-node report removes a peer.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/address.hpp"
+#include "common/clock.hpp"
+
+namespace gossip {
+
+class Registry {
+ public:
+  explicit Registry(std::size_t max_peers) : max_peers_(max_peers) {}
+
+  enum class Outcome { kNew, kKnown, kFull };
+  struct Registration {
+    Outcome outcome;
+    std::vector<Address> others;  // every other registered peer, a random sample if over `list_limit`
+  };
+  // Adds `peer` if absent (a repeat is not a duplicate). Refuses (kFull, empty list) a new peer when the
+  // registry already holds max_peers.
+  Registration register_peer(const Address& peer, TimePoint now, std::size_t list_limit, std::mt19937_64& rng);
+
+  struct Removal {
+    bool removed;        // the peer was on the list and is gone now
+    std::string reason;  // why not, when not removed: "unknown_peer", "unknown_reporter", "self_report"
+  };
+  // The removal rule for a DEAD_NODE report. Today: remove a listed peer when a listed peer other than
+  // itself reports it. Hardening against forged reports belongs here and nowhere else.
+  Removal report_dead(const Address& dead, const Address& reporter, TimePoint now);
+
+  // A peer said it is leaving. Returns whether it was listed.
+  bool leave(const Address& peer);
+
+  bool contains(const Address& peer) const { return peers_.count(peer) != 0; }
+  std::size_t size() const { return peers_.size(); }
+  std::vector<Address> peers() const;
+
+ private:
+  struct Entry {
+    TimePoint registered_at;  // first registration
+    TimePoint last_seen;      // latest REGISTER, for operators reading a dump
+  };
+  std::size_t max_peers_;
+  std::map<Address, Entry> peers_;
+};
+
+}  // namespace gossip

@@ -1,0 +1,101 @@
+#include "seed/seed_node.hpp"
+
+#include <random>
+
+#include "common/clock.hpp"
+#include "common/net.hpp"
+
+namespace gossip {
+
+namespace {
+constexpr std::size_t kBatch = 1024;  // messages handled per wake-up before checking signals again
+
+}  // namespace
+
+std::unique_ptr<SeedNode> SeedNode::create(const Config& cfg, std::string* why) {
+  auto shell = NodeShell::open(cfg, "seed", why);
+  if (!shell) return nullptr;
+  return std::make_unique<SeedNode>(cfg, std::move(shell));
+}
+
+SeedNode::SeedNode(const Config& cfg, std::unique_ptr<NodeShell> shell)
+    : cfg_(cfg), shell_(std::move(shell)), registry_(cfg.seed.max_peers), rng_(std::random_device{}()) {}
+
+void SeedNode::reply(const std::string& routing_id, wire::Body body) {
+  const auto frames = wire::encode(wire::Message{shell_->self(), std::move(body)});
+  if (!net::send(shell_->inbox(), frames, &routing_id))
+    shell_->log().event("send_failed").kv("to", routing_id).kv("type", frames[1]);
+}
+
+void SeedNode::handle(const std::string& routing_id, const wire::Message& m, const std::string& peer_ip) {
+  const auto now = Clock::now();
+  Logger& log = shell_->log();
+  const std::string sender = m.sender.to_string();
+  if (std::holds_alternative<wire::Register>(m.body)) {
+    auto reg = registry_.register_peer(m.sender, now, wire::kMaxPeerList, rng_);
+    if (reg.outcome == Registry::Outcome::kFull) {
+      log.event("register_refused").kv("peer", sender).kv("reason", "seed_full");
+      reply(routing_id, wire::Error{"seed_full"});
+      return;
+    }
+    const bool known = reg.outcome == Registry::Outcome::kKnown;
+    log.event(known ? "reregistered" : "registered").kv("peer", sender).kv("peers", registry_.size());
+    const auto count = reg.others.size();
+    reply(routing_id, wire::PeerList{known, std::move(reg.others)});
+    log.event("peer_list_sent").kv("peer", sender).kv("count", count);
+  } else if (const auto* dead = std::get_if<wire::DeadNode>(&m.body)) {
+    log.event("dead_report")
+        .kv("peer", dead->dead.to_string())
+        .kv("reporter", sender)
+        .kv("text", wire::dead_node_text(dead->dead, dead->timestamp_us, m.sender));
+    const auto removal = registry_.report_dead(dead->dead, m.sender, now);
+    if (removal.removed)
+      log.event("peer_removed").kv("peer", dead->dead.to_string()).kv("reason", "dead_report").kv("reporter", sender);
+    else
+      log.event("dead_report_ignored").kv("peer", dead->dead.to_string()).kv("reason", removal.reason);
+  } else if (std::holds_alternative<wire::Leave>(m.body)) {
+    if (registry_.leave(m.sender)) log.event("peer_removed").kv("peer", sender).kv("reason", "left");
+  } else {
+    shell_->bad_message(peer_ip, "unexpected_type: " + std::string(wire::type_name(m.body)) + " from " + sender);
+  }
+}
+
+int SeedNode::run() {
+  Logger& log = shell_->log();
+  while (true) {
+    zmq::pollitem_t items[] = {
+        {shell_->inbox().handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, shell_->signals().fd(), ZMQ_POLLIN, 0},
+    };
+    log.flush();
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(-1));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      throw;
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      if (const auto sig = shell_->signals().take()) {
+        log.event("stopped").kv("signal", *sig).kv("peers", registry_.size());
+        return 0;
+      }
+    }
+    for (std::size_t n = 0; n < kBatch; ++n) {
+      auto in = net::receive(shell_->inbox(), true, wire::kMaxFrames);
+      if (!in) break;
+      const auto ip = in->peer_ip;
+      if (in->truncated) {
+        shell_->bad_message(ip, "too_many_frames");
+        continue;
+      }
+      auto decoded = wire::decode(in->views());
+      if (!decoded.message) {
+        shell_->bad_message(ip, decoded.error);
+        continue;
+      }
+      handle(in->routing_id, *decoded.message, ip);
+    }
+  }
+}
+
+}  // namespace gossip

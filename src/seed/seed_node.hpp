@@ -1,0 +1,34 @@
+// seed_node.hpp — the seed process: one ROUTER inbox, one poll loop, the Registry behind it.
+// The shell only decodes, asks the Registry, answers and logs; every decision is the Registry's.
+#pragma once
+
+#include <memory>
+#include <random>
+
+#include "common/config.hpp"
+#include "common/node_shell.hpp"
+#include "common/wire.hpp"
+#include "seed/registry.hpp"
+
+namespace gossip {
+
+class SeedNode {
+ public:
+  // Returns nullptr and sets *why if the node cannot start (address in use, log not writable).
+  static std::unique_ptr<SeedNode> create(const Config& cfg, std::string* why);
+  SeedNode(const Config& cfg, std::unique_ptr<NodeShell> shell);
+
+  // Runs until SIGINT or SIGTERM. Returns the process exit status.
+  int run();
+
+ private:
+  void handle(const std::string& routing_id, const wire::Message& m, const std::string& peer_ip);
+  void reply(const std::string& routing_id, wire::Body body);
+
+  Config cfg_;
+  std::unique_ptr<NodeShell> shell_;
+  Registry registry_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace gossip
