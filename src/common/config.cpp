@@ -87,6 +87,7 @@ void apply_preset(Config& c) {
   c.gossip.interval = Millis{200};
   c.gossip.stats_interval = Millis{1000};
   c.liveness.interval = Millis{300};
+  c.seed.peer_ttl = Millis{12000};
 }
 
 std::vector<KeySpec> schema(const fs::path& file) {
@@ -170,6 +171,7 @@ std::vector<KeySpec> schema(const fs::path& file) {
   s.push_back({"seed", "max_peers", integer(1, 10'000'000, [](Config& c, long long v) {
                  c.seed.max_peers = static_cast<std::size_t>(v);
                })});
+  s.push_back({"seed", "peer_ttl_ms", duration_ms(0, 30 * kDay, &Config::seed, &SeedConfig::peer_ttl)});
   return s;
 }
 
@@ -244,6 +246,11 @@ std::variant<Config, ConfigError> parse_config(std::string_view text, const fs::
                        "must not exceed overlay.max_degree (" + std::to_string(c.overlay.max_degree) + ")"};
   if (c.node.retry_min > c.node.retry_max)
     return ConfigError{name, at("node.retry_min_ms"), "node.retry_min_ms", "must not exceed node.retry_max_ms"};
+  if (role == Role::kSeed && c.seed.peer_ttl.count() != 0 && c.seed.peer_ttl < 2 * c.node.reregister_interval)
+    return ConfigError{name, at("seed.peer_ttl_ms"), "seed.peer_ttl_ms",
+                       "must be 0 or at least twice node.reregister_interval_ms (" +
+                           std::to_string(c.node.reregister_interval.count()) +
+                           "), or live peers would expire between their registrations"};
   if (c.node.control && role == Role::kSeed)
     return ConfigError{name, at("node.control"), "node.control", "only peers have a control endpoint"};
   return c;

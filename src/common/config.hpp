@@ -55,6 +55,7 @@ struct LivenessConfig {
 
 struct SeedConfig {
   std::size_t max_peers = 10000;  // a full seed answers REGISTER with ERROR seed_full
+  Millis peer_ttl{120000};        // a peer that has not registered for this long is dropped; 0 = never
 };
 
 struct Config {

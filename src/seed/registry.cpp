@@ -26,11 +26,25 @@ Registry::Registration Registry::register_peer(const Address& peer, TimePoint no
   return {outcome, std::move(others)};
 }
 
-Registry::Removal Registry::report_dead(const Address& dead, const Address& reporter, TimePoint) {
+Registry::Removal Registry::report_dead(const Address& dead, const Address& reporter, TimePoint,
+                                       bool reporter_is_seed) {
   if (dead == reporter) return {false, "self_report"};
-  if (!contains(reporter)) return {false, "unknown_reporter"};
+  if (!reporter_is_seed && !contains(reporter)) return {false, "unknown_reporter"};
   if (peers_.erase(dead) == 0) return {false, "unknown_peer"};
   return {true, ""};
+}
+
+std::vector<Address> Registry::expire(TimePoint now, Millis ttl) {
+  std::vector<Address> gone;
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    if (now - it->second.last_seen >= ttl) {
+      gone.push_back(it->first);
+      it = peers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return gone;
 }
 
 bool Registry::leave(const Address& peer) { return peers_.erase(peer) != 0; }

@@ -19,7 +19,15 @@ std::unique_ptr<SeedNode> SeedNode::create(const Config& cfg, std::string* why) 
 }
 
 SeedNode::SeedNode(const Config& cfg, std::unique_ptr<NodeShell> shell)
-    : cfg_(cfg), shell_(std::move(shell)), registry_(cfg.seed.max_peers), rng_(std::random_device{}()) {}
+    : cfg_(cfg),
+      shell_(std::move(shell)),
+      registry_(cfg.seed.max_peers),
+      rng_(std::random_device{}()),
+      next_expiry_(Clock::now() + cfg.seed.peer_ttl / 4) {
+  for (const auto& seed : cfg.node.seeds)
+    if (seed != shell_->self() && seed != cfg.node.listen)
+      other_seeds_.emplace(seed, net::make_dealer(shell_->context(), seed, shell_->self(), 1000, 0));
+}
 
 void SeedNode::reply(const std::string& routing_id, wire::Body body) {
   const auto frames = wire::encode(wire::Message{shell_->self(), std::move(body)});
@@ -44,20 +52,44 @@ void SeedNode::handle(const std::string& routing_id, const wire::Message& m, con
     reply(routing_id, wire::PeerList{known, std::move(reg.others)});
     log.event("peer_list_sent").kv("peer", sender).kv("count", count);
   } else if (const auto* dead = std::get_if<wire::DeadNode>(&m.body)) {
-    log.event("dead_report")
-        .kv("peer", dead->dead.to_string())
-        .kv("reporter", sender)
-        .kv("text", wire::dead_node_text(dead->dead, dead->timestamp_us, m.sender));
-    const auto removal = registry_.report_dead(dead->dead, m.sender, now);
-    if (removal.removed)
-      log.event("peer_removed").kv("peer", dead->dead.to_string()).kv("reason", "dead_report").kv("reporter", sender);
-    else
-      log.event("dead_report_ignored").kv("peer", dead->dead.to_string()).kv("reason", removal.reason);
+    on_dead_node(m, *dead, now);
   } else if (std::holds_alternative<wire::Leave>(m.body)) {
     if (registry_.leave(m.sender)) log.event("peer_removed").kv("peer", sender).kv("reason", "left");
   } else {
     shell_->bad_message(peer_ip, "unexpected_type: " + std::string(wire::type_name(m.body)) + " from " + sender);
   }
+}
+
+// A peer reports to the seeds it registered with, which need not be all the seeds the dead peer
+// registered with. So a seed that removes a peer on a peer's report relays the report, once, to the other
+// seeds it is configured with; a relayed report is never relayed again.
+void SeedNode::on_dead_node(const wire::Message& m, const wire::DeadNode& dead, TimePoint now) {
+  Logger& log = shell_->log();
+  const bool from_seed = other_seeds_.count(m.sender) != 0;
+  const std::string peer = dead.dead.to_string();
+  log.event("dead_report")
+      .kv("peer", peer)
+      .kv("reporter", m.sender.to_string())
+      .kv("text", wire::dead_node_text(dead.dead, dead.timestamp_us, m.sender))
+      .kv("relayed", from_seed ? "true" : "false");
+  const auto removal = registry_.report_dead(dead.dead, m.sender, now, from_seed);
+  if (!removal.removed) {
+    log.event("dead_report_ignored").kv("peer", peer).kv("reason", removal.reason);
+    return;
+  }
+  log.event("peer_removed").kv("peer", peer).kv("reason", "dead_report").kv("reporter", m.sender.to_string());
+  if (!from_seed) relay_to_seeds(dead);
+}
+
+void SeedNode::relay_to_seeds(const wire::DeadNode& dead) {
+  const auto frames = wire::encode(wire::Message{shell_->self(), dead});
+  for (auto& [seed, socket] : other_seeds_)
+    if (!net::send(socket, frames)) shell_->log().event("send_failed").kv("to", seed.to_string()).kv("type", "DEAD_NODE");
+}
+
+void SeedNode::expire_leases(TimePoint now) {
+  for (const auto& gone : registry_.expire(now, cfg_.seed.peer_ttl))
+    shell_->log().event("peer_removed").kv("peer", gone.to_string()).kv("reason", "expired");
 }
 
 int SeedNode::run() {
@@ -67,9 +99,13 @@ int SeedNode::run() {
         {shell_->inbox().handle(), 0, ZMQ_POLLIN, 0},
         {nullptr, shell_->signals().fd(), ZMQ_POLLIN, 0},
     };
+    const bool leases = cfg_.seed.peer_ttl.count() != 0;
+    const auto wait = leases ? std::chrono::ceil<std::chrono::milliseconds>(
+                                   std::max(next_expiry_ - Clock::now(), Clock::duration{0}))
+                             : std::chrono::milliseconds(-1);
     log.flush();
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(-1));
+      zmq::poll(items, 2, wait);
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       throw;
@@ -94,6 +130,10 @@ int SeedNode::run() {
         continue;
       }
       handle(in->routing_id, *decoded.message, ip);
+    }
+    if (cfg_.seed.peer_ttl.count() != 0 && Clock::now() >= next_expiry_) {
+      expire_leases(Clock::now());
+      next_expiry_ = Clock::now() + cfg_.seed.peer_ttl / 4;
     }
   }
 }

@@ -1,7 +1,9 @@
 // seed_node.hpp — the seed process: one ROUTER inbox, one poll loop, the Registry behind it.
-// The shell only decodes, asks the Registry, answers and logs; every decision is the Registry's.
+// The shell only decodes, asks the Registry, answers, relays dead-node reports to the other seeds and
+// logs; every decision is the Registry's.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <random>
 
@@ -24,11 +26,16 @@ class SeedNode {
  private:
   void handle(const std::string& routing_id, const wire::Message& m, const std::string& peer_ip);
   void reply(const std::string& routing_id, wire::Body body);
+  void on_dead_node(const wire::Message& m, const wire::DeadNode& dead, TimePoint now);
+  void relay_to_seeds(const wire::DeadNode& dead);
+  void expire_leases(TimePoint now);
 
   Config cfg_;
   std::unique_ptr<NodeShell> shell_;
   Registry registry_;
   std::mt19937_64 rng_;
+  std::map<Address, zmq::socket_t> other_seeds_;  // DEALERs to the other seeds of node.seeds, for relays
+  TimePoint next_expiry_;
 };
 
 }  // namespace gossip
