@@ -7,13 +7,19 @@
 namespace gossip {
 
 namespace {
-// Length of the UTF-8 sequence starting at s[i], or 0 if it is not a valid one.
+// Length of the UTF-8 sequence starting at s[i], or 0 if it is not a valid one (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF; F5..FF never start a sequence).
 std::size_t utf8_length(std::string_view s, std::size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  // The second byte's narrower range for these lead bytes rules out the overlong, surrogate and
+  // beyond-Unicode forms.
+  const auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+    return 0;
   return n;
 }
 

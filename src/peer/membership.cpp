@@ -22,7 +22,10 @@ std::vector<Membership::Action> Membership::start(TimePoint now, std::mt19937_64
 // Asks untried seeds until registered + pending reach a majority; if none are left, schedules a new round.
 std::vector<Membership::Action> Membership::fill(TimePoint now, std::mt19937_64& rng) {
   std::vector<Action> out;
-  const std::size_t have = registered_.size() + pending_.size();
+  // Distinct seeds: a registered seed that is being re-asked is in both maps and counts once.
+  std::size_t have = registered_.size();
+  for (const auto& [s, deadline] : pending_)
+    if (!registered_.count(s)) ++have;
   if (have >= majority_) return out;
   std::vector<Address> untried;
   for (const auto& s : seeds_)

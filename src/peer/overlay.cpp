@@ -67,9 +67,11 @@ std::vector<Overlay::Action> Overlay::on_link_request(const Address& from, std::
   if (neighbours_.count(from)) return {AcceptLink{from}};  // it lost its side (restart): re-confirm
   const std::size_t max = static_cast<std::size_t>(cfg_.max_degree);
   if (neighbours_.size() >= max) {
-    if (their_degree >= static_cast<std::uint64_t>(cfg_.target_degree) || neighbours_.empty())
-      return {RejectLink{from, "full"}};
-    // Trade: a newcomer would otherwise find no room. Hand one neighbour over to it; C-B becomes C-A-B.
+    // Trade only for a peer with no link at all: a newcomer that would otherwise find no room. Trading
+    // for any peer below target churns forever when target == max (the traded peer is then below target
+    // and entitled to a trade itself).
+    if (their_degree != 0 || neighbours_.empty()) return {RejectLink{from, "full"}};
+    // Hand one neighbour over to the newcomer; C-B becomes C-A-B, so the overlay stays connected.
     std::vector<Address> mine(neighbours_.begin(), neighbours_.end());
     const Address given = mine[std::uniform_int_distribution<std::size_t>(0, mine.size() - 1)(rng)];
     neighbours_.erase(given);
