@@ -9,6 +9,8 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;  // clang 14 lacks C++20 aggregate deduction
 
 constexpr std::size_t kMaxNumberDigits = 20;
 constexpr std::size_t kMaxTokenBytes = 64;
