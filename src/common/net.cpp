@@ -72,7 +72,8 @@ std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size
   try {
     do {
       if (!socket.recv(part, first ? zmq::recv_flags::dontwait : zmq::recv_flags::none)) return std::nullopt;
-      if (first) {
+      // libzmq 4.3 attaches connection metadata to content frames, not to a ROUTER's routing-id frame.
+      if (in.peer_ip == "unknown" && !(first && is_router)) {
         try {
           if (const char* ip = part.gets("Peer-Address")) in.peer_ip = ip;
         } catch (const zmq::error_t&) {

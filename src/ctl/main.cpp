@@ -4,9 +4,12 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
+#include <unistd.h>
+
 #include <zmq.hpp>
 
 #include "common/address.hpp"
@@ -84,11 +87,27 @@ int main(int argc, char** argv) {
   if (!to) return usage(std::cerr, 2);
 
   zmq::context_t ctx;
-  const gossip::Address me{"127.0.0.1", 1};  // routing id only; a client has no inbox
-  auto socket = gossip::net::make_dealer(ctx, *to, me, 1000, 1000);
+  const gossip::Address me{"127.0.0.1", 1};  // the sender field of PUBLISH; a client has no inbox
+  zmq::socket_t socket(ctx, zmq::socket_type::dealer);
+  // A routing id of its own, so concurrent runs against one node never take over each other's connection.
+  socket.set(zmq::sockopt::routing_id, "ctl-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
+  socket.set(zmq::sockopt::immediate, 1);  // queue nothing until connected: a send either goes or fails
+  socket.set(zmq::sockopt::linger, 1000);
+  if (to->is_v6()) socket.set(zmq::sockopt::ipv6, 1);
+  socket.connect(to->endpoint());
+  // Wait for the connection, so an unreachable node is an error rather than a silently dropped message.
+  zmq::pollitem_t writable{socket.handle(), 0, ZMQ_POLLOUT, 0};
+  zmq::poll(&writable, 1, timeout);
+  if (!(writable.revents & ZMQ_POLLOUT)) {
+    std::cerr << "gossip-ctl: cannot connect to " << to->to_string() << " within " << timeout.count() << " ms\n";
+    return 1;
+  }
   if (cmd == "publish") {
     if (!payload) return usage(std::cerr, 2);
-    gossip::net::send(socket, gossip::wire::encode({me, gossip::wire::Publish{*payload}}));
+    if (!gossip::net::send(socket, gossip::wire::encode({me, gossip::wire::Publish{*payload}}))) {
+      std::cerr << "gossip-ctl: could not send to " << to->to_string() << "\n";
+      return 1;
+    }
     auto in = await_reply(socket, timeout);
     if (!in) {
       std::cerr << "gossip-ctl: no answer from " << to->to_string() << " within " << timeout.count() << " ms\n";
