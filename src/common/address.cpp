@@ -7,7 +7,11 @@
 namespace gossip {
 
 std::string Address::to_string() const {
-  return is_v6() ? "[" + ip + "]:" + std::to_string(port) : ip + ":" + std::to_string(port);
+  std::string s;
+  s.reserve(ip.size() + 8);
+  if (is_v6()) s.append("[").append(ip).append("]");
+  else s.append(ip);
+  return s.append(":").append(std::to_string(port));
 }
 
 std::string Address::endpoint() const { return "tcp://" + to_string(); }
@@ -63,7 +67,7 @@ std::optional<Address> parse_address(std::string_view text, std::string* why, bo
   if (port == 0 && !allow_port_zero) return fail(why, "port 0 is not allowed here"), std::nullopt;
   Address a{{}, static_cast<std::uint16_t>(port)};
   if (!canonical_ip(host, v6, a.ip))
-    return fail(why, "'" + std::string(host) + "' is not an IP address (host names are not resolved)"),
+    return fail(why, std::string(host).insert(0, 1, '\'').append("' is not an IP address (host names are not resolved)")),
            std::nullopt;
   return a;
 }
