@@ -295,6 +295,15 @@ def analyse(data, grace_ms=2000, teardown_gap_ms=1000, max_degree_override=None)
     for x in exits:
         if x["address"] in lives:
             lives[x["address"]].add(x["ts"], "kill")
+    # A host cut off from the LAN (`launch mark RUN host_isolated host=H`): its nodes are running but nobody
+    # can reach them, so they count as paused until `host_restored`.
+    isolations = []
+    for r in launcher:
+        if r.event in ("host_isolated", "host_restored") and r.get("host"):
+            isolations.append({"ts": r.ts, "host": r.get("host"), "event": r.event})
+            for a in lives:
+                if host_of(a) == r.get("host"):
+                    lives[a].add(r.ts, "pause" if r.event == "host_isolated" else "cont")
     for s in seeds:
         for r in by_node.get(s, []):
             p = r.get("peer")
@@ -350,6 +359,20 @@ def analyse(data, grace_ms=2000, teardown_gap_ms=1000, max_degree_override=None)
     msgs = [m for lst in instances.values() for m in lst] + list(orphans.values())
     msgs.sort(key=lambda m: (m.t0, m.origin, m.seq))
 
+    def cut_off(host, a, b):
+        """Whether `host` was isolated at some time in [a, b]."""
+        since = None
+        for x in sorted(isolations, key=lambda x: x["ts"]):
+            if x["host"] != host:
+                continue
+            if x["event"] == "host_isolated":
+                since = x["ts"] if since is None else since
+            elif since is not None:
+                if since <= b and x["ts"] >= a:
+                    return True
+                since = None
+        return since is not None and since <= b
+
     problems = []
     per_peer = {p: {"expected": 0, "received": 0, "missing": [], "received_total": 0} for p in peers}
     messages_out = []
@@ -361,7 +384,9 @@ def analyse(data, grace_ms=2000, teardown_gap_ms=1000, max_degree_override=None)
         olife = lives.get(m.origin)
         lost = (not receivers and m.origin in has_log and olife is not None
                 and not olife.proc_through(m.t0, window_end))
-        if lost:
+        # An origin whose host was cut off within the window may have reached nobody beyond it: nobody is
+        # held to the message (a partition is not a delivery failure).
+        if lost or cut_off(host_of(m.origin), m.t0, window_end):
             expected = set()
         else:
             expected = {p for p in peers if p != m.origin and p in has_log
@@ -442,7 +467,8 @@ def analyse(data, grace_ms=2000, teardown_gap_ms=1000, max_degree_override=None)
                                    else "ignored: %s" % (later.get("reason") or "?"))
                         break
                 dead_reports.append({"ts": r.ts, "seed": s, "reporter": r.get("reporter"), "peer": r.get("peer"),
-                                     "text": r.get("text"), "outcome": outcome})
+                                     "text": r.get("text"), "outcome": outcome,
+                                     "relayed": r.get("relayed") == "true"})
                 pending.append(r)
             elif r.event == "peer_removed":
                 reporter = r.get("reporter")
@@ -477,6 +503,8 @@ def analyse(data, grace_ms=2000, teardown_gap_ms=1000, max_degree_override=None)
         return sent["peer"] == got["peer"] and sent["reporter"] == got["reporter"]
 
     for d in dead_reports:
+        if d["relayed"]:
+            continue  # a seed passing on a report it acted on: the reporter is that seed, not a peer
         if d["reporter"] in has_log and not any(
                 x["reporter"] == d["reporter"] and x["seed"] == d["seed"] and same_report(x, d) for x in reports_sent):
             problems.append({
@@ -488,6 +516,8 @@ def analyse(data, grace_ms=2000, teardown_gap_ms=1000, max_degree_override=None)
         seed = x["seed"]
         if seed not in has_log or seed not in lives or not lives[seed].proc_through(x["ts"], x["ts"] + grace):
             continue
+        if x["reporter"] in lives and not lives[x["reporter"]].proc_through(x["ts"], x["ts"]):
+            continue  # sent from a cut-off host: it could not arrive
         if not any(d["seed"] == seed and d["reporter"] == x["reporter"] and same_report(x, d) for d in dead_reports):
             problems.append({
                 "kind": "dead_report_lost", "ts": iso(x["ts"]), "seed": seed, "peer": x["peer"],
@@ -508,6 +538,8 @@ def analyse(data, grace_ms=2000, teardown_gap_ms=1000, max_degree_override=None)
             accusations[key] = ts
     for (accused, accuser, inc), ts in sorted(accusations.items(), key=lambda kv: (kv[1], kv[0][0], kv[0][1])):
         life = lives[accused]
+        if accuser in lives and not lives[accuser].proc_through(ts - grace, ts):
+            continue  # the accuser was paused or cut off: the silence was on its side
         if not life.proc_through(ts - grace, ts):
             continue  # killed, paused, stopped or not yet started at some time in [T - grace, T]
         after = [r for r in by_node[accused] if r.ts > ts and life.incarnation_at(r.ts) == inc]
@@ -706,6 +738,7 @@ def analyse(data, grace_ms=2000, teardown_gap_ms=1000, max_degree_override=None)
                            if s["signal"] in ("KILL", "STOP", "TSTP")], ["address"]),
         "signals": ts_list(signals, ["address"]),
         "exits": ts_list(exits, ["address"]),
+        "isolations": ts_list(isolations, ["host"]),
         "clock": clock,
         "counts": {"files": len(data.files), "lines": len(data.timeline), "records": len(data.records),
                    "unparsed": len(data.unparsed), "peers": len(peers), "seeds": len(seeds),

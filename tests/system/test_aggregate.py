@@ -288,6 +288,31 @@ def clock_offsets_between_hosts_are_estimated_and_latencies_corrected(tmp):
 
 
 @test
+def peers_on_an_isolated_host_are_not_expected_to_get_messages_from_the_other_side(tmp):
+    run = copy_fixture("two_hosts", tmp)
+    # hostB is cut off at 2.5 s: hostA's message at 4.0 s is expected at hostA's other peer only, and the
+    # message hostB sent at 3.05 s is expected of nobody on hostA either (hostB's peers are not live).
+    with open(os.path.join(run, "events.log"), "w", encoding="utf-8") as f:
+        f.write("ts=2026-01-01T00:00:02.500000Z node=launcher event=host_isolated host=hostB\n")
+    run_ok(run, *NO_PICTURES)
+    got = load_summary(run)
+    check(got["isolations"] == [{"ts": "2026-01-01T00:00:02.500000Z", "host": "hostB", "event": "host_isolated"}],
+          "isolations: %r" % got["isolations"])
+    by_msg = {(m["origin"], m["seq"]): m for m in got["messages"]}
+    late = by_msg[("10.0.1.1:8002", 1)]
+    check(late["expected"] == 1 and late["missing"] == [], "message at 4.0 s: %r" % late)
+    # Sent from hostB 0.45 s before the cut, inside the 2 s grace: nobody is held to it (it may not have left
+    # the host), yet the receipts that did happen still count.
+    early = by_msg[("10.0.2.1:8002", 1)]
+    check(early["expected"] == 0 and early["received_total"] == 3, "message at 2.05 s: %r" % early)
+    first = by_msg[("10.0.1.1:8001", 1)]
+    # 1.0 s is within 2 s of the cut: only hostA's other peer is held to it.
+    check(first["expected"] == 1 and first["missing"] == [], "message at 1.0 s: %r" % first)
+    check(not [p for p in got["problems"] if p["kind"] == "missing_message"
+               and p["peer"].startswith("10.0.2.1:")], "isolated peers flagged as missing messages")
+
+
+@test
 def a_paused_peer_is_not_expected_and_reports_on_it_are_not_false(tmp):
     run = copy_fixture("pause", tmp)
     run_ok(run, "--max-degree", "2", *NO_PICTURES)

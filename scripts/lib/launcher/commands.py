@@ -434,6 +434,30 @@ def cmd_status(args: argparse.Namespace, _root: str) -> int:
     return 0
 
 
+def cmd_mark(args: argparse.Namespace, _root: str) -> int:
+    """Records in events.log something done to the run from outside the launcher (a cable pulled, a host
+    cut off), so scripts/aggregate can take it into account."""
+    loaded = _load_run(args.run_dir)
+    if not loaded:
+        return 2
+    run, records, _hosts = loaded
+    fields = {}
+    for kv in args.fields:
+        key, sep, value = kv.partition("=")
+        if not sep or not key.isidentifier():
+            print(f"launch: '{kv}' is not key=value", file=sys.stderr)
+            return 2
+        fields[key] = value
+    if args.event in ("host_isolated", "host_restored"):
+        known = {r["host"] for r in records}
+        if fields.get("host") not in known:
+            print(f"launch: {args.event} needs host=NAME, one of: {', '.join(sorted(known))}", file=sys.stderr)
+            return 2
+    run.event(args.event, **fields)
+    say(f"launch: recorded {args.event} in {run.file('events.log')}")
+    return 0
+
+
 def main(argv: list[str], root: str) -> int:
     p = argparse.ArgumentParser(prog="launch", description="Start, watch and stop a cluster of gossip nodes "
                                 "on one or many hosts (docs/LAUNCH.md).")
@@ -457,7 +481,13 @@ def main(argv: list[str], root: str) -> int:
     kill.add_argument("--signal", default="KILL", type=str.upper, choices=SIGNALS, help="default KILL")
     status = sub.add_parser("status", help="one line per node: name, role, host, address, pid, alive")
     status.add_argument("run_dir")
+    mark = sub.add_parser("mark", help="record an outside event in events.log, e.g. host_isolated host=h4")
+    mark.add_argument("run_dir")
+    mark.add_argument("event", help="event name: host_isolated / host_restored (understood by scripts/aggregate) "
+                      "or any other [a-z_] name")
+    mark.add_argument("fields", nargs="*", metavar="KEY=VALUE")
     args = p.parse_args(argv)
     if args.command == "up" and args.duration is not None and args.duration < 0:
         p.error("--duration must be >= 0")
-    return {"up": cmd_up, "stop": cmd_stop, "kill": cmd_kill, "status": cmd_status}[args.command](args, root)
+    return {"up": cmd_up, "stop": cmd_stop, "kill": cmd_kill, "status": cmd_status,
+            "mark": cmd_mark}[args.command](args, root)
