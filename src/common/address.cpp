@@ -22,8 +22,31 @@ bool fail(std::string* why, std::string reason) {
   return false;
 }
 
+// True if `host` is dotted-quad IPv4 already in canonical form (0-255, no leading zeros): the common case
+// on the hot path (two addresses per gossip message), answered without inet_pton/inet_ntop.
+bool is_canonical_ipv4(std::string_view host) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= host.size()) {
+    const std::size_t start = i;
+    unsigned value = 0;
+    while (i < host.size() && host[i] >= '0' && host[i] <= '9' && i - start < 3) value = value * 10 + (host[i++] - '0');
+    const std::size_t len = i - start;
+    if (len == 0 || value > 255 || (len > 1 && host[start] == '0')) return false;
+    ++parts;
+    if (i == host.size()) break;
+    if (host[i] != '.' || parts == 4) return false;
+    ++i;
+  }
+  return parts == 4;
+}
+
 // Canonicalises an IP literal through inet_pton/inet_ntop so "127.000.0.1" cannot alias "127.0.0.1".
 bool canonical_ip(std::string_view host, bool v6, std::string& out) {
+  if (!v6 && is_canonical_ipv4(host)) {
+    out.assign(host);
+    return true;
+  }
   const std::string h(host);
   char buf[INET6_ADDRSTRLEN] = {};
   if (v6) {

@@ -65,20 +65,23 @@ std::vector<std::string_view> Incoming::views() const {
   return v;
 }
 
+std::string Incoming::peer_ip() const {
+  // libzmq 4.3 attaches connection metadata to content frames, not to a ROUTER's routing-id frame, and may
+  // have none at all for a message poll prefetched; zmq_msg_gets reports that as NULL, without throwing.
+  for (const auto& f : frames)
+    if (const char* ip = zmq_msg_gets(f.handle(), "Peer-Address")) return ip;
+  return "unknown";
+}
+
 std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size_t max_frames) {
   Incoming in;
   zmq::message_t part;
   bool first = true;
   try {
-    do {
+    bool more = true;
+    while (more) {
       if (!socket.recv(part, first ? zmq::recv_flags::dontwait : zmq::recv_flags::none)) return std::nullopt;
-      // libzmq 4.3 attaches connection metadata to content frames, not to a ROUTER's routing-id frame.
-      if (in.peer_ip == "unknown" && !(first && is_router)) {
-        try {
-          if (const char* ip = part.gets("Peer-Address")) in.peer_ip = ip;
-        } catch (const zmq::error_t&) {
-        }
-      }
+      more = part.more();
       if (first && is_router) {
         in.routing_id.assign(static_cast<const char*>(part.data()), part.size());
       } else if (in.frames.size() < max_frames) {
@@ -88,7 +91,7 @@ std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size
         in.truncated = true;
       }
       first = false;
-    } while (socket.get(zmq::sockopt::rcvmore));
+    }
   } catch (const zmq::error_t&) {
     return std::nullopt;
   }

@@ -35,10 +35,12 @@ bool send(zmq::socket_t& socket, const std::vector<std::string>& frames,
 // and discarded (`truncated` set) so an oversized message cannot grow memory.
 struct Incoming {
   std::string routing_id;  // ROUTER only
-  std::string peer_ip = "unknown";  // the TCP peer as libzmq saw it (trustworthy, unlike a sender field)
   std::vector<zmq::message_t> frames;
   bool truncated = false;
   std::vector<std::string_view> views() const;
+  // The TCP peer's IP as libzmq saw it (trustworthy, unlike a sender field), or "unknown". For log lines
+  // about refused input only: it is not free.
+  std::string peer_ip() const;
 };
 std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size_t max_frames);
 

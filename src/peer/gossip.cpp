@@ -49,6 +49,10 @@ void GossipEngine::on_linked(TimePoint now) {
   if (!next_origin_) next_origin_ = now + cfg_.start_delay;
 }
 
+void GossipEngine::postpone(TimePoint until) {
+  if (next_origin_ && *next_origin_ < until) next_origin_ = until;
+}
+
 wire::Gossip GossipEngine::make(std::string body, std::uint64_t seq, std::uint64_t wall_us, TimePoint now) {
   wire::Gossip m{self_, seq, wall_us, 0, std::move(body)};
   seen_.insert(message_id(m), now);  // our own message coming back is a repeat, never "received"

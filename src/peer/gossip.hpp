@@ -41,6 +41,9 @@ class GossipEngine {
 
   // Our first neighbour is up: origination starts `start_delay` later. Later calls change nothing.
   void on_linked(TimePoint now);
+  // Holds automatic origination until at least `until` (no-op if it is not started or already later).
+  // After a stall our links may be stale: their far ends may have dropped us while we were paused.
+  void postpone(TimePoint until);
   // The next automatic message when one is due (body `<timestamp>:<ip:port>:<seq>`), else nullopt.
   std::optional<wire::Gossip> tick(TimePoint now, std::uint64_t wall_us);
   // A message with a user's payload as body. The caller checks the payload size.

@@ -181,7 +181,12 @@ void PeerNode::apply(std::vector<Liveness::Action> actions) {
                    [&](Liveness::Missed& a) {
                      log.event("liveness_miss").kv("peer", a.peer.to_string()).kv("misses", a.misses);
                    },
-                   [&](Liveness::Stalled& a) { log.event("liveness_stalled").kv("late_ms", a.late.count()); },
+                   [&](Liveness::Stalled& a) {
+                     // We were paused: neighbours may have dropped us. Give their NOT_LINKED answers and our
+                     // relinking a moment before originating, or the next message would go to stale links.
+                     gossip_.postpone(now + cfg_.overlay.link_timeout);
+                     log.event("liveness_stalled").kv("late_ms", a.late.count());
+                   },
                    [&](Liveness::Dead& a) {
                      log.event("dead_detected").kv("peer", a.peer.to_string()).kv("misses", a.misses);
                      const auto ts = wall_micros();
@@ -434,12 +439,12 @@ int PeerNode::run() {
         auto in = net::receive(*socket, is_router, wire::kMaxFrames);
         if (!in) break;
         if (in->truncated) {
-          shell_->bad_message(in->peer_ip, "too_many_frames");
+          shell_->bad_message(in->peer_ip(), "too_many_frames");
           continue;
         }
         auto decoded = wire::decode(in->views());
         if (!decoded.message) {
-          shell_->bad_message(kind == Kind::kInbox ? in->peer_ip : who.to_string(), decoded.error);
+          shell_->bad_message(kind == Kind::kInbox ? in->peer_ip() : who.to_string(), decoded.error);
           continue;
         }
         switch (kind) {

@@ -35,7 +35,8 @@ void SeedNode::reply(const std::string& routing_id, wire::Body body) {
     shell_->log().event("send_failed").kv("to", routing_id).kv("type", frames[1]);
 }
 
-void SeedNode::handle(const std::string& routing_id, const wire::Message& m, const std::string& peer_ip) {
+void SeedNode::handle(const net::Incoming& in, const wire::Message& m) {
+  const std::string& routing_id = in.routing_id;
   const auto now = Clock::now();
   Logger& log = shell_->log();
   const std::string sender = m.sender.to_string();
@@ -56,7 +57,7 @@ void SeedNode::handle(const std::string& routing_id, const wire::Message& m, con
   } else if (std::holds_alternative<wire::Leave>(m.body)) {
     if (registry_.leave(m.sender)) log.event("peer_removed").kv("peer", sender).kv("reason", "left");
   } else {
-    shell_->bad_message(peer_ip, "unexpected_type: " + std::string(wire::type_name(m.body)) + " from " + sender);
+    shell_->bad_message(in.peer_ip(), "unexpected_type: " + std::string(wire::type_name(m.body)) + " from " + sender);
   }
 }
 
@@ -119,17 +120,16 @@ int SeedNode::run() {
     for (std::size_t n = 0; n < kBatch; ++n) {
       auto in = net::receive(shell_->inbox(), true, wire::kMaxFrames);
       if (!in) break;
-      const auto ip = in->peer_ip;
       if (in->truncated) {
-        shell_->bad_message(ip, "too_many_frames");
+        shell_->bad_message(in->peer_ip(), "too_many_frames");
         continue;
       }
       auto decoded = wire::decode(in->views());
       if (!decoded.message) {
-        shell_->bad_message(ip, decoded.error);
+        shell_->bad_message(in->peer_ip(), decoded.error);
         continue;
       }
-      handle(in->routing_id, *decoded.message, ip);
+      handle(*in, *decoded.message);
     }
     if (cfg_.seed.peer_ttl.count() != 0 && Clock::now() >= next_expiry_) {
       expire_leases(Clock::now());

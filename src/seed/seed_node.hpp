@@ -8,6 +8,7 @@
 #include <random>
 
 #include "common/config.hpp"
+#include "common/net.hpp"
 #include "common/node_shell.hpp"
 #include "common/wire.hpp"
 #include "seed/registry.hpp"
@@ -24,7 +25,7 @@ class SeedNode {
   int run();
 
  private:
-  void handle(const std::string& routing_id, const wire::Message& m, const std::string& peer_ip);
+  void handle(const net::Incoming& in, const wire::Message& m);
   void reply(const std::string& routing_id, wire::Body body);
   void on_dead_node(const wire::Message& m, const wire::DeadNode& dead, TimePoint now);
   void relay_to_seeds(const wire::DeadNode& dead);

@@ -29,12 +29,13 @@ def start_seeds_that_know_each_other(c, n, overrides):
     return [c.start_seed(h.merge(overrides, {"node": {"seeds": everyone}}), port=p) for p in ports]
 
 
-def start_network(c, n_peers, overrides=None):
+def start_network(c, n_peers, overrides=None, per_peer=None):
+    """Seeds, then peers one by one; per_peer = {index: extra overrides for that peer}."""
     overrides = h.merge(FAST, overrides)
     start_seeds_that_know_each_other(c, 3, overrides)
     peers = []
     for k in range(n_peers):
-        p = c.start_peer(overrides=overrides, control=True)
+        p = c.start_peer(overrides=h.merge(overrides, (per_peer or {}).get(k)), control=True)
         p.wait_for("joined", 20, "joined")
         if k > 0:
             p.wait_for("neighbour_up", 20, "neighbour_up")
@@ -116,7 +117,8 @@ def test_a_killed_peer_is_detected_by_its_neighbours_reported_and_removed_and_go
 
 
 def test_a_paused_peer_is_reported_dead_and_after_resuming_registers_again_and_gets_new_gossip(c):
-    peers, graph = start_network(c, 6)
+    # The victim originates gossip on its own all along, so its first message after resuming is tested too.
+    peers, graph = start_network(c, 6, per_peer={2: {"gossip": {"count": 10000, "interval_ms": 250}}})
     victim = peers[2]
     neighbours = [p for p in peers if p.addr in graph[victim.addr]]
     os.kill(victim.pid, signal.SIGSTOP)
@@ -141,6 +143,12 @@ def test_a_paused_peer_is_reported_dead_and_after_resuming_registers_again_and_g
     h.check(not victim.events("dead_detected"), "the resumed peer reported live peers dead: %r"
             % [l["peer"] for l in victim.events("dead_detected")])
     others = [p for p in peers if p is not victim]
+    # Its first message after resuming waits for its links to be checked, so it is not lost on stale ones.
+    first = victim.wait_for(lambda l: l.get("event") == "gossip_origin" and h.ts_us(l) / 1e6 >= resumed_at, 10,
+                            "a gossip_origin after resuming")[0]
+    for p in others:
+        p.wait_for(lambda l: l.get("event") == "gossip_recv" and l["origin"] == victim.addr
+                   and l["seq"] == first["seq"], 10, "the resumed peer's first message (seq %s)" % first["seq"])
     publish_and_check_delivery(c, others[:2], peers, "after-resume")
     publish_and_check_delivery(c, [victim], peers, "from-resumed")
 

@@ -346,3 +346,22 @@ TEST_CASE("the engine's Message List is bounded by seen_max", "[gossip]") {
   CHECK(g.seen().size() == 10);
   CHECK(g.seen().evicted() == 90);
 }
+
+TEST_CASE("postponing origination after a stall delays the next message and never brings it forward",
+          "[gossip]") {
+  using namespace std::chrono_literals;
+  GossipConfig cfg;
+  cfg.interval = 100ms;
+  cfg.count = 5;
+  GossipEngine g(Address{"127.0.0.1", 7001}, cfg);
+  const TimePoint t0{};
+  g.postpone(t0 + 1s);  // not started yet: nothing to hold
+  g.on_linked(t0);
+  REQUIRE(g.tick(t0, 1));
+  g.postpone(t0 + 400ms);
+  CHECK(g.next_deadline() == t0 + 400ms);
+  CHECK_FALSE(g.tick(t0 + 399ms, 2));
+  CHECK(g.tick(t0 + 400ms, 3));
+  g.postpone(t0 + 450ms);  // earlier than the next due time (500 ms): no change
+  CHECK(g.next_deadline() == t0 + 500ms);
+}
