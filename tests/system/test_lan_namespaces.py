@@ -11,7 +11,6 @@ where namespaces cannot be made.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,73 +20,23 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
+import netns_lan  # noqa: E402
 LAUNCH = os.path.join(REPO, "scripts", "launch")
 AGGREGATE = os.path.join(REPO, "scripts", "aggregate")
 TAG = "gsp%d" % (os.getpid() % 100000)  # unique names: a crashed earlier run cannot collide with this one
-HOSTS = ["%s-h%d" % (TAG, i) for i in range(1, 5)]
-BRIDGE_NS = "%s-br" % TAG
-SUBNET = "10.213.%d" % (os.getpid() % 200 + 20)  # private range, exists only inside our namespaces
+LAN = netns_lan.Lan(TAG, 4, "10.213.%d" % (os.getpid() % 200 + 20))  # private range, only in our namespaces
+HOSTS = LAN.hosts
 CUT_HOST = HOSTS[3]
 INTERVAL_MS = 300  # liveness round
 PEERS_PER_HOST = 3
-
-
-def ip(*args, check=True):
-    return subprocess.run(["ip"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          check=check, timeout=20)
-
-
-def host_ip(i):
-    return "%s.%d" % (SUBNET, i + 1)
-
-
-def make_lan():
-    ip("netns", "add", BRIDGE_NS)
-    ip("-n", BRIDGE_NS, "link", "add", "br0", "type", "bridge")
-    ip("-n", BRIDGE_NS, "link", "set", "br0", "up")
-    for i, ns in enumerate(HOSTS):
-        ip("netns", "add", ns)
-        ip("-n", ns, "link", "set", "lo", "up")
-        # One veth per host: eth0 inside the host, its twin on the bridge.
-        ip("link", "add", "%s-v%d" % (TAG, i), "type", "veth", "peer", "name", "eth0", "netns", ns)
-        ip("link", "set", "%s-v%d" % (TAG, i), "netns", BRIDGE_NS)
-        ip("-n", BRIDGE_NS, "link", "set", "%s-v%d" % (TAG, i), "master", "br0")
-        ip("-n", BRIDGE_NS, "link", "set", "%s-v%d" % (TAG, i), "up")
-        ip("-n", ns, "addr", "add", host_ip(i) + "/24", "dev", "eth0")
-        ip("-n", ns, "link", "set", "eth0", "up")
-
-
-def destroy_lan():
-    for ns in HOSTS + [BRIDGE_NS]:
-        pids = ip("netns", "pids", ns, check=False).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        ip("netns", "del", ns, check=False)
-    leftovers = [ns for ns in ip("netns", "list", check=False).stdout.split() if ns.startswith(TAG + "-")]
-    return leftovers
-
-
-def can_make_namespaces():
-    if os.geteuid() != 0:
-        return "not root: network namespaces need CAP_SYS_ADMIN"
-    if not shutil.which("ip"):
-        return "the `ip` command (iproute2) is missing"
-    probe = "%s-probe" % TAG
-    r = ip("netns", "add", probe, check=False)
-    if r.returncode != 0:
-        return "cannot create a network namespace: %s" % r.stderr.strip()
-    ip("netns", "del", probe, check=False)
-    return None
 
 
 def cluster_file(path, bin_dir, work_dir):
     hosts = []
     for i, ns in enumerate(HOSTS):
         hosts.append('[[hosts]]\nname = "%s"\naddress = "%s"\nseeds = %d\npeers = %d\n'
-                     % (ns, host_ip(i), 1 if i < 3 else 0, PEERS_PER_HOST))
+                     % (ns, LAN.address(i), 1 if i < 3 else 0, PEERS_PER_HOST))
     text = """name = "lan"
 duration_s = 0
 preset = "fast"
@@ -167,7 +116,7 @@ def run(bin_dir):
     run_dir = os.path.join(tmp, "run")
     ok = False
     try:
-        make_lan()
+        LAN.create()
         cluster = os.path.join(tmp, "cluster.toml")
         cluster_file(cluster, bin_dir, os.path.join(tmp, "hosts"))
         up = subprocess.run([sys.executable, LAUNCH, "up", cluster, "--detach", "--run-dir", run_dir],
@@ -198,7 +147,7 @@ def run(bin_dir):
 
         # Cut host 4 off the LAN.
         watchers = {a: cross_links(a) for a in cut}
-        ip("-n", CUT_HOST, "link", "set", "eth0", "down")
+        LAN.cut(CUT_HOST)
         cut_at = time.time()
         print("cut %s at %.3f; its peers' links to other hosts: %r" % (CUT_HOST, cut_at, watchers))
         mark = subprocess.run([sys.executable, LAUNCH, "mark", run_dir, "host_isolated", "host=" + CUT_HOST],
@@ -238,7 +187,7 @@ def run(bin_dir):
     finally:
         subprocess.run([sys.executable, LAUNCH, "stop", run_dir], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=120) if os.path.exists(run_dir) else None
-        leftovers = destroy_lan()
+        leftovers = LAN.destroy()
         if not ok and os.path.isdir(run_dir):
             for name in sorted(os.listdir(os.path.join(run_dir, "logs")) if os.path.isdir(
                     os.path.join(run_dir, "logs")) else []):
@@ -298,7 +247,7 @@ def main():
     ap.add_argument("--bin", required=True)
     args = ap.parse_args()
     bin_dir = os.path.abspath(args.bin)
-    why = can_make_namespaces()
+    why = netns_lan.why_not_possible()
     if why:
         print("SKIP: %s" % why)
         sys.exit(h.SKIP)
