@@ -223,7 +223,9 @@ every peer P other than its origin such that:
    `neighbour_up`).
 
 Exception: a message nobody received whose origin stopped being live within [T, T + grace] is *lost at the
-origin*, and nobody is expected to have it. Each peer's events are taken at their own timestamps (no clock
+origin*, and nobody is expected to have it. A host recorded as cut off (`launch mark RUN host_isolated
+host=H`, until `host_restored`) counts as paused: its peers are held to nothing meanwhile, and a message whose
+origin's host is cut off within [T, T + grace] is held to nobody. Each peer's events are taken at their own timestamps (no clock
 correction). Latencies use each peer's first `gossip_recv` of the message, for every receiver (expected or
 not). Percentiles are nearest-rank: the value at rank ceil(p*n/100) of the n sorted values."""
 
@@ -268,6 +270,9 @@ def write_report(summary, extras, path, run_dir, artifacts):
     out += ["- Duplicates counted by the peers (last `gossip_stats` of each): %d" % s["duplicates"],
             "- Dead-node detections: %d, reports at seeds: %d, removals: %d, launcher KILL/STOP: %d"
             % (len(s["detections"]), len(s["dead_reports"]), len(s["removals"]), len(s["killed"])),
+            "- Hosts cut off (`launch mark`): %s" % (", ".join("%s %s at %s" % (
+                x["host"], "cut off" if x["event"] == "host_isolated" else "restored", x["ts"])
+                for x in s.get("isolations", [])) or "none"),
             "- \"At the end\" means %s (%s)"
             % (s["snapshot"]["ts"], "just before the final teardown" if s["snapshot"]["teardown"]
                else "the last line of the logs"),
