@@ -85,26 +85,11 @@ def _is_ours(pid: int, config: str) -> str:
     return f"kill -0 {pid} 2>/dev/null && grep -qF -- {q(config)} /proc/{pid}/cmdline 2>/dev/null"
 
 
-def alive_many(host: Host, nodes: list[dict]) -> dict[str, bool]:
-    """For node records (name, pid, config) on one host: name -> is it running. Raises RemoteError."""
-    checks = [f"if {_is_ours(int(n['pid']), n['config'])}; then echo {q(n['name'])} 1; "
-              f"else echo {q(n['name'])} 0; fi" for n in nodes if n.get("pid")]
-    result = {n["name"]: False for n in nodes}
-    if not checks:
-        return result
-    p = run_sh(host.prefix(), "\n".join(checks), host.name, check=False)
-    for line in p.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] in result:
-            result[parts[0]] = parts[1] == "1"
-    return result
-
-
-def signal_many(host: Host, nodes: list[dict], signal: str) -> dict[str, bool]:
-    """Sends SIGNAL (TERM, KILL, STOP, CONT, ...) to each node record on one host that is still ours.
-    Returns name -> whether it was signalled. Raises RemoteError."""
-    lines = [f"if {_is_ours(int(n['pid']), n['config'])} && kill -s {signal} {int(n['pid'])}; "
-             f"then echo {q(n['name'])} 1; else echo {q(n['name'])} 0; fi" for n in nodes if n.get("pid")]
+def _per_node(host: Host, nodes: list[dict], command) -> dict[str, bool]:
+    """Runs, in one remote shell, `if <command(n)>; then echo NAME 1; else echo NAME 0; fi` for each node
+    record with a pid; returns name -> whether its command succeeded (False for nodes without a pid)."""
+    lines = [f"if {command(n)}; then echo {q(n['name'])} 1; else echo {q(n['name'])} 0; fi"
+             for n in nodes if n.get("pid")]
     result = {n["name"]: False for n in nodes}
     if not lines:
         return result
@@ -114,6 +99,18 @@ def signal_many(host: Host, nodes: list[dict], signal: str) -> dict[str, bool]:
         if len(parts) == 2 and parts[0] in result:
             result[parts[0]] = parts[1] == "1"
     return result
+
+
+def alive_many(host: Host, nodes: list[dict]) -> dict[str, bool]:
+    """For node records (name, pid, config) on one host: name -> is it running. Raises RemoteError."""
+    return _per_node(host, nodes, lambda n: _is_ours(int(n["pid"]), n["config"]))
+
+
+def signal_many(host: Host, nodes: list[dict], signal: str) -> dict[str, bool]:
+    """Sends SIGNAL (TERM, KILL, STOP, CONT, ...) to each node record on one host that is still ours.
+    Returns name -> whether it was signalled. Raises RemoteError."""
+    return _per_node(host, nodes,
+                     lambda n: f"{_is_ours(int(n['pid']), n['config'])} && kill -s {signal} {int(n['pid'])}")
 
 
 def read_file(host: Host, path: str) -> bytes | None:
