@@ -242,6 +242,9 @@ def delivery_summary(logs_dir: str, records: list[dict] | None = None) -> list[s
     if expected_all and not short:
         lines.append("summary: every peer received every message the other peers sent while it was linked")
     lines += [f"summary: incomplete: {s}" for s in short]
+    if short:
+        lines.append("summary: (a quick count that does not allow for crashes, pauses or cut-off hosts; "
+                     "`scripts/aggregate RUN_DIR` applies the full rules)")
     if latencies:
         latencies.sort()
         lines.append(f"summary: delivery latency median {1000 * latencies[len(latencies) // 2]:.1f} ms, "
