@@ -22,9 +22,11 @@ int usage(std::ostream& os, int code) {
   os << "usage:\n"
         "  gossip-ctl publish --to IP:PORT (--message TEXT | --file PATH | --stdin) [--timeout-ms N]\n"
         "      Publish a payload through the peer whose node.control is IP:PORT; prints origin and seq.\n"
-        "  gossip-ctl send --to IP:PORT [--timeout-ms N] FRAME...\n"
+        "  gossip-ctl send --to IP:PORT [--timeout-ms N] [--repeat N] FRAME...\n"
         "      Send one multipart message to a node's inbox; a FRAME written hex:0a1b... is raw bytes.\n"
-        "      Prints each frame of a reply, if one comes within the timeout.\n"
+        "      Prints each frame of a reply, if one comes within the timeout. With --repeat N, sends N\n"
+        "      messages, %n in a frame standing for the message's number (1..N), then reads answers until\n"
+        "      none has come for 1 s (the node drops what it has not read when the connection closes).\n"
         "Exit status: 0 done, 1 no or negative answer, 2 usage error.\n";
   return code;
 }
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> payload;
   std::vector<std::string> frames;
   std::chrono::milliseconds timeout{3000};
+  long repeat = 0;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -66,6 +69,9 @@ int main(int argc, char** argv) {
         if (!to) throw std::invalid_argument("--to: " + why);
       } else if (arg == "--timeout-ms") {
         timeout = std::chrono::milliseconds(std::stoll(value()));
+      } else if (arg == "--repeat") {
+        repeat = std::stol(value());
+        if (repeat < 1) throw std::invalid_argument("--repeat takes a number >= 1");
       } else if (arg == "--message") {
         payload = value();
       } else if (arg == "--file") {
@@ -129,6 +135,32 @@ int main(int argc, char** argv) {
   }
   if (cmd == "send") {
     if (frames.empty()) return usage(std::cerr, 2);
+    if (repeat > 0) {
+      // A load generator for robustness tests: every message waits for room in the queue, up to the timeout.
+      for (long n = 1; n <= repeat; ++n) {
+        auto numbered = frames;
+        for (auto& f : numbered)
+          for (std::size_t at; (at = f.find("%n")) != std::string::npos;) f.replace(at, 2, std::to_string(n));
+        // Read and drop answers as they come: left unread they would fill the queues back to the node
+        // and, through TCP, stall the very connection the flood goes out on.
+        while (gossip::net::receive(socket, false, gossip::wire::kMaxFrames)) {
+        }
+        zmq::pollitem_t room{socket.handle(), 0, ZMQ_POLLOUT, 0};
+        zmq::poll(&room, 1, timeout);
+        if (!(room.revents & ZMQ_POLLOUT) || !gossip::net::send(socket, numbered)) {
+          std::cerr << "gossip-ctl: message " << n << " of " << repeat << " could not be sent\n";
+          return 1;
+        }
+      }
+      // Closing the connection now would make the node discard what it has not read yet: keep it open,
+      // reading answers, until none has come for a second (at most the timeout).
+      long answers = 0;
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      while (std::chrono::steady_clock::now() < deadline && await_reply(socket, std::chrono::milliseconds(1000)))
+        ++answers;
+      std::cout << "sent " << repeat << ", answers after the last " << answers << "\n";
+      return 0;
+    }
     if (!gossip::net::send(socket, frames)) {
       std::cerr << "gossip-ctl: could not queue the message\n";
       return 1;

@@ -79,7 +79,8 @@ class Membership {
   TimePoint next_deadline() const;
   bool joined() const { return registered_.size() >= majority_; }
   std::vector<Address> registered_seeds() const;
-  // Union of the latest lists from the seeds we are registered with, minus ourselves if listed.
+  // Union of the latest lists from the seeds we are registered with. (A seed never lists the requester;
+  // Overlay::set_candidates drops ourselves anyway.)
   std::vector<Address> known_peers() const;
 
  private:

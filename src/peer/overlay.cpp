@@ -70,7 +70,13 @@ std::vector<Overlay::Action> Overlay::on_link_request(const Address& from, std::
     // Trade only for a peer with no link at all: a newcomer that would otherwise find no room. Trading
     // for any peer below target churns forever when target == max (the traded peer is then below target
     // and entitled to a trade itself).
-    if (their_degree != 0 || neighbours_.empty()) return {RejectLink{from, "full"}};
+    // With max_degree 1 the traded peer is left with no link and trades in turn, forever. And one trade
+    // per refill interval is all a newcomer needs: more would let a flood of requests from made-up
+    // senders churn every link (and every socket) we have.
+    const bool recently_traded = last_trade_ != TimePoint{} && now - last_trade_ < cfg_.refill_interval;
+    if (their_degree != 0 || neighbours_.empty() || max < 2 || recently_traded)
+      return {RejectLink{from, "full"}};
+    last_trade_ = now;
     // Hand one neighbour over to the newcomer; C-B becomes C-A-B, so the overlay stays connected.
     std::vector<Address> mine(neighbours_.begin(), neighbours_.end());
     const Address given = mine[std::uniform_int_distribution<std::size_t>(0, mine.size() - 1)(rng)];
@@ -82,7 +88,6 @@ std::vector<Overlay::Action> Overlay::on_link_request(const Address& from, std::
   neighbours_.insert(from);
   out.push_back(AcceptLink{from});
   out.push_back(LinkUp{from});
-  (void)now;
   return out;
 }
 

@@ -85,6 +85,7 @@ class Overlay {
   std::set<Address> candidates_;
   TimePoint next_tick_{};
   TimePoint last_want_peers_{};
+  TimePoint last_trade_{};  // at most one trade per refill interval
   bool closing_ = false;
 };
 

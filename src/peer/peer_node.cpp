@@ -101,8 +101,10 @@ void PeerNode::apply(std::vector<Membership::Action> actions) {
                                                                     cfg_.gossip.send_hwm, kSeedLingerMs))
                                 .first;
                      }
-                     net::send(it->second, wire::encode(wire::Message{shell_->self(), wire::Register{}}));
-                     log.event("register_sent").kv("seed", a.seed.to_string());
+                     if (net::send(it->second, wire::encode(wire::Message{shell_->self(), wire::Register{}})))
+                       log.event("register_sent").kv("seed", a.seed.to_string());
+                     else
+                       log.event("send_failed").kv("to", a.seed.to_string()).kv("type", "REGISTER");
                    },
                    [&](Membership::SeedTimedOut& a) {
                      seeds_.erase(a.seed);
@@ -194,7 +196,11 @@ void PeerNode::apply(std::vector<Liveness::Action> actions) {
                      for (const auto& seed : membership_.registered_seeds()) {
                        const auto it = seeds_.find(seed);
                        if (it == seeds_.end()) continue;
-                       net::send(it->second, wire::encode(wire::Message{shell_->self(), wire::DeadNode{a.peer, ts}}));
+                       if (!net::send(it->second,
+                                      wire::encode(wire::Message{shell_->self(), wire::DeadNode{a.peer, ts}}))) {
+                         log.event("send_failed").kv("to", seed.to_string()).kv("type", "DEAD_NODE");
+                         continue;
+                       }
                        log.event("dead_report_sent").kv("seed", seed.to_string()).kv("peer", a.peer.to_string()).kv("text", text);
                      }
                      apply(overlay_.drop(a.peer, "dead", now));
@@ -253,6 +259,11 @@ void PeerNode::on_inbox(const std::string& routing_id, const wire::Message& m) {
     shell_->bad_message(from.to_string(), "sender_is_self");
     return;
   }
+  // Our LINK_ACCEPT from `from` travels on another connection than its first GOSSIP or LIVENESS_REQUEST
+  // and may arrive after them: a neighbour-only message from a peer we asked is its acceptance.
+  if (overlay_.is_pending(from) &&
+      (std::holds_alternative<wire::Gossip>(m.body) || std::holds_alternative<wire::LivenessRequest>(m.body)))
+    apply(overlay_.on_link_accept(from, now));
   if (overlay_.is_neighbour(from)) liveness_.on_traffic(from);
   std::visit(Overloaded{
                  [&](const wire::LinkRequest& b) { apply(overlay_.on_link_request(from, b.degree, now, rng_), back); },
@@ -444,15 +455,20 @@ int PeerNode::run() {
         }
         auto decoded = wire::decode(in->views());
         if (!decoded.message) {
-          shell_->bad_message(kind == Kind::kInbox ? in->peer_ip() : who.to_string(), decoded.error);
+          shell_->bad_message(is_router ? in->peer_ip() : who.to_string(), decoded.error);
           continue;
         }
-        switch (kind) {
-          case Kind::kInbox: on_inbox(in->routing_id, *decoded.message); break;
-          case Kind::kControl: on_control(in->routing_id, *decoded.message); break;
-          case Kind::kSeed: on_seed_socket(who, *decoded.message); break;
-          case Kind::kLink: on_link_socket(who, *decoded.message); break;
-          case Kind::kSignal: break;
+        try {
+          switch (kind) {
+            case Kind::kInbox: on_inbox(in->routing_id, *decoded.message); break;
+            case Kind::kControl: on_control(in->routing_id, *decoded.message); break;
+            case Kind::kSeed: on_seed_socket(who, *decoded.message); break;
+            case Kind::kLink: on_link_socket(who, *decoded.message); break;
+            case Kind::kSignal: break;
+          }
+        } catch (const zmq::error_t& e) {
+          // Out of sockets or file descriptors, say: drop this message, never the node.
+          log.event("socket_error").kv("during", wire::type_name(decoded.message->body)).kv("error", e.what());
         }
         // A handler may have closed this very socket.
         if (kind == Kind::kSeed && !seeds_.count(who)) break;
@@ -460,7 +476,11 @@ int PeerNode::run() {
       }
     }
     now = Clock::now();
-    tick_due(now);
+    try {
+      tick_due(now);
+    } catch (const zmq::error_t& e) {
+      log.event("socket_error").kv("during", "timers").kv("error", e.what());
+    }
   }
 }
 

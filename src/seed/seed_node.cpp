@@ -129,7 +129,11 @@ int SeedNode::run() {
         shell_->bad_message(in->peer_ip(), decoded.error);
         continue;
       }
-      handle(*in, *decoded.message);
+      try {
+        handle(*in, *decoded.message);
+      } catch (const zmq::error_t& e) {
+        log.event("socket_error").kv("during", wire::type_name(decoded.message->body)).kv("error", e.what());
+      }
     }
     if (cfg_.seed.peer_ttl.count() != 0 && Clock::now() >= next_expiry_) {
       expire_leases(Clock::now());

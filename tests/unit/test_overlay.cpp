@@ -195,6 +195,31 @@ TEST_CASE("a newcomer with no links at all is taken in by a full peer through a 
   CHECK(o.degree() == 2);
 }
 
+TEST_CASE("a full peer trades at most once per refill interval, however many newcomers ask", "[overlay]") {
+  std::mt19937_64 rng(11);
+  Overlay o(peer(0), config(2, 4));  // refill_interval 5 s
+  fill_with(o, {peer(1), peer(2), peer(3), peer(4)}, rng);
+  CHECK(all_of_type<Overlay::LinkDown>(o.on_link_request(peer(10), 0, t0, rng)).size() == 1);
+  for (int i = 11; i < 100; ++i) {
+    const auto a = o.on_link_request(peer(i), 0, t0 + std::chrono::milliseconds(i), rng);
+    REQUIRE(a.size() == 1);
+    CHECK(std::get<Overlay::RejectLink>(a[0]).reason == "full");
+  }
+  CHECK(all_of_type<Overlay::LinkDown>(o.on_link_request(peer(200), 0, t0 + 5000ms, rng)).size() == 1);
+  CHECK(o.degree() == 4);
+}
+
+TEST_CASE("with max_degree 1 a full peer never trades (the traded peer would trade in turn forever)",
+          "[overlay]") {
+  std::mt19937_64 rng(12);
+  Overlay o(peer(0), config(1, 1));
+  fill_with(o, {peer(1)}, rng);
+  const auto a = o.on_link_request(peer(2), 0, t0, rng);
+  REQUIRE(a.size() == 1);
+  CHECK(std::get<Overlay::RejectLink>(a[0]).reason == "full");
+  CHECK(o.is_neighbour(peer(1)));
+}
+
 TEST_CASE("a request from a current neighbour is accepted again without a second link", "[overlay]") {
   std::mt19937_64 rng(8);
   Overlay o(peer(0), config(2, 4));
