@@ -85,32 +85,39 @@ def _is_ours(pid: int, config: str) -> str:
     return f"kill -0 {pid} 2>/dev/null && grep -qF -- {q(config)} /proc/{pid}/cmdline 2>/dev/null"
 
 
-def _per_node(host: Host, nodes: list[dict], command) -> dict[str, bool]:
-    """Runs, in one remote shell, `if <command(n)>; then echo NAME 1; else echo NAME 0; fi` for each node
-    record with a pid; returns name -> whether its command succeeded (False for nodes without a pid)."""
-    lines = [f"if {command(n)}; then echo {q(n['name'])} 1; else echo {q(n['name'])} 0; fi"
-             for n in nodes if n.get("pid")]
-    result = {n["name"]: False for n in nodes}
+def _per_node(host: Host, nodes: list[dict], script, default: str) -> dict[str, str]:
+    """Runs, in one remote shell, script(n) for each node record n: a shell snippet that echoes the node's
+    name and one word. Returns name -> that word (`default` for nodes it said nothing about)."""
+    lines = [script(n) for n in nodes]
+    result = {n["name"]: default for n in nodes}
     if not lines:
         return result
     p = run_sh(host.prefix(), "\n".join(lines), host.name, check=False)
     for line in p.stdout.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[0] in result:
-            result[parts[0]] = parts[1] == "1"
+            result[parts[0]] = parts[1]
     return result
+
+
+def _per_node_ok(host: Host, nodes: list[dict], command) -> dict[str, bool]:
+    """name -> whether the shell condition command(n) held, for node records with a pid."""
+    with_pid = [n for n in nodes if n.get("pid")]
+    words = _per_node(host, with_pid,
+                      lambda n: f"if {command(n)}; then echo {q(n['name'])} 1; else echo {q(n['name'])} 0; fi", "0")
+    return {n["name"]: words.get(n["name"]) == "1" for n in nodes}
 
 
 def alive_many(host: Host, nodes: list[dict]) -> dict[str, bool]:
     """For node records (name, pid, config) on one host: name -> is it running. Raises RemoteError."""
-    return _per_node(host, nodes, lambda n: _is_ours(int(n["pid"]), n["config"]))
+    return _per_node_ok(host, nodes, lambda n: _is_ours(int(n["pid"]), n["config"]))
 
 
 def signal_many(host: Host, nodes: list[dict], signal: str) -> dict[str, bool]:
     """Sends SIGNAL (TERM, KILL, STOP, CONT, ...) to each node record on one host that is still ours.
     Returns name -> whether it was signalled. Raises RemoteError."""
-    return _per_node(host, nodes,
-                     lambda n: f"{_is_ours(int(n['pid']), n['config'])} && kill -s {signal} {int(n['pid'])}")
+    return _per_node_ok(host, nodes,
+                        lambda n: f"{_is_ours(int(n['pid']), n['config'])} && kill -s {signal} {int(n['pid'])}")
 
 
 def read_file(host: Host, path: str) -> bytes | None:
@@ -146,12 +153,10 @@ def read_tails(host: Host, files: list[tuple[str, str, int]]) -> dict[str, bytes
 def started_many(host: Host, nodes: list[dict]) -> dict[str, str]:
     """For node records on one host: name -> "started" (its log has the `started` line), "waiting" (running,
     not yet) or "dead" (its process is gone). Raises RemoteError."""
-    lines = [f"if grep -q ' event=started ' {q(n['log'])} 2>/dev/null; then echo {q(n['name'])} started; "
-             f"elif {_is_ours(int(n['pid']), n['config'])}; then echo {q(n['name'])} waiting; "
-             f"else echo {q(n['name'])} dead; fi" for n in nodes]
-    result = {n["name"]: "waiting" for n in nodes}
-    if not lines:
-        return result
+    return _per_node(host, nodes, lambda n: (
+        f"if grep -q ' event=started ' {q(n['log'])} 2>/dev/null; then echo {q(n['name'])} started; "
+        f"elif {_is_ours(int(n['pid']), n['config'])}; then echo {q(n['name'])} waiting; "
+        f"else echo {q(n['name'])} dead; fi"), "waiting")
     p = run_sh(host.prefix(), "\n".join(lines), host.name, check=False)
     for line in p.stdout.splitlines():
         parts = line.split()
