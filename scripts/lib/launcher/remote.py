@@ -157,12 +157,6 @@ def started_many(host: Host, nodes: list[dict]) -> dict[str, str]:
         f"if grep -q ' event=started ' {q(n['log'])} 2>/dev/null; then echo {q(n['name'])} started; "
         f"elif {_is_ours(int(n['pid']), n['config'])}; then echo {q(n['name'])} waiting; "
         f"else echo {q(n['name'])} dead; fi"), "waiting")
-    p = run_sh(host.prefix(), "\n".join(lines), host.name, check=False)
-    for line in p.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] in result:
-            result[parts[0]] = parts[1]
-    return result
 
 
 def missing_files(host: Host, paths: list[str]) -> list[str]:
