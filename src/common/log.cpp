@@ -74,45 +74,38 @@ void append_logfmt_value(std::string& out, std::string_view v) {
   out += '"';
 }
 
-std::string utc_timestamp_now() {
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const auto us = duration_cast<microseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us % 1'000'000));
-  return buf;
-}
-
-void Logger::stamp(std::string& out) {
+void UtcClockText::append_now(std::string& out) {
   using namespace std::chrono;
   const auto us = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
   const long long secs = us / 1'000'000;
-  if (secs != stamped_second_) {
+  if (secs != second_) {
     const std::time_t t = static_cast<std::time_t>(secs);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    cached_prefix_ = buf;
-    stamped_second_ = secs;
+    prefix_ = buf;
+    second_ = secs;
   }
-  out += cached_prefix_;
-  char frac[8];
+  out += prefix_;
+  char frac[6];
   auto rest = static_cast<unsigned>(us % 1'000'000);
   for (int i = 5; i >= 0; --i, rest /= 10) frac[i] = static_cast<char>('0' + rest % 10);
   out.append(frac, 6);
   out += 'Z';
 }
 
+std::string utc_timestamp_now() {
+  std::string out;
+  UtcClockText().append_now(out);
+  return out;
+}
+
 LogLine::LogLine(Logger& logger, std::string_view event) : logger_(logger) {
   line_.reserve(160);
   line_ += "ts=";
-  logger.stamp(line_);
+  logger.clock_text_.append_now(line_);
   line_ += " node=";
   line_ += logger.node_;
   line_ += " event=";

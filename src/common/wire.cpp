@@ -2,15 +2,10 @@
 
 #include <charconv>
 
+#include "common/overloaded.hpp"
+
 namespace gossip::wire {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;  // clang 14 lacks C++20 aggregate deduction
 
 constexpr std::size_t kMaxNumberDigits = 20;
 constexpr std::size_t kMaxTokenBytes = 64;

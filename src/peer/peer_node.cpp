@@ -4,6 +4,7 @@
 
 #include "common/clock.hpp"
 #include "common/net.hpp"
+#include "common/overloaded.hpp"
 
 namespace gossip {
 
@@ -12,13 +13,6 @@ constexpr std::size_t kBatch = 1024;  // messages per socket per wake-up: no soc
 constexpr int kSeedLingerMs = 0;      // a seed socket is closed when the seed is given up: drop its queue
 constexpr int kLinkLingerMs = 200;    // long enough for an UNLINK to leave before the socket closes
 constexpr int kLeaveLingerMs = 500;   // on shutdown, time for LEAVE to be delivered
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;  // clang 14 lacks C++20 aggregate deduction
 
 std::string join(const std::vector<Address>& list) {
   std::string s;
