@@ -3,6 +3,8 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +23,13 @@ struct Address {
   std::string endpoint() const;
 
   auto operator<=>(const Address&) const = default;
+};
+
+// For unordered containers keyed by address.
+struct AddressHash {
+  std::size_t operator()(const Address& a) const noexcept {
+    return std::hash<std::string>{}(a.ip) * 1000003u ^ a.port;
+  }
 };
 
 // Parses "IPv4:port" or "[IPv6]:port". Returns nullopt and sets *why on anything else

@@ -4,8 +4,7 @@
 #include <functional>
 #include <sstream>
 
-#define TOML_EXCEPTIONS 1
-#include <toml++/toml.h>
+#include "common/config_table.hpp"
 
 namespace gossip {
 namespace fs = std::filesystem;
@@ -180,22 +179,27 @@ int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line
 }  // namespace
 
 std::variant<Config, ConfigError> parse_config(std::string_view text, const fs::path& file, Role role) {
-  const std::string name = file.string();
   toml::table root;
   try {
-    root = toml::parse(text, name);
+    root = toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
-    return ConfigError{name, static_cast<int>(e.source().begin.line), "",
+    return ConfigError{file.string(), static_cast<int>(e.source().begin.line), "",
                        "TOML syntax error: " + std::string(e.description())};
   }
+  return config_from_table(root, file, role, "");
+}
 
+std::variant<Config, ConfigError> config_from_table(const toml::table& root, const fs::path& file, Role role,
+                                                    std::string_view key_prefix) {
+  const std::string name = file.string();
+  const std::string prefix(key_prefix);
   Config c;
   c.file = file;
   c.node.log_dir = relative_to(file, "logs");
   if (const auto* p = root.get("preset")) {
     const auto v = p->value<std::string>();
     if (!v || (*v != "default" && *v != "fast"))
-      return ConfigError{name, line_of(*p), "preset", "must be \"default\" or \"fast\""};
+      return ConfigError{name, line_of(*p), prefix + "preset", "must be \"default\" or \"fast\""};
     c.preset = *v;
   }
   apply_preset(c);
@@ -209,9 +213,9 @@ std::variant<Config, ConfigError> parse_config(std::string_view text, const fs::
   auto apply = [&](std::string_view section, std::string_view key, const toml::node& n) -> std::optional<ConfigError> {
     const std::string dotted = section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
     const KeySpec* spec = find(section, key);
-    if (!spec) return ConfigError{name, line_of(n), dotted, "unknown key"};
+    if (!spec) return ConfigError{name, line_of(n), prefix + dotted, "unknown key"};
     if (!spec->apply) return std::nullopt;
-    if (auto err = spec->apply(n, c)) return ConfigError{name, line_of(n), dotted, *err};
+    if (auto err = spec->apply(n, c)) return ConfigError{name, line_of(n), prefix + dotted, *err};
     return std::nullopt;
   };
 
@@ -220,7 +224,7 @@ std::variant<Config, ConfigError> parse_config(std::string_view text, const fs::
       const std::string section(k.str());
       if (section != "node" && section != "overlay" && section != "gossip" && section != "liveness" &&
           section != "seed")
-        return ConfigError{name, line_of(v), section, "unknown section"};
+        return ConfigError{name, line_of(v), prefix + section, "unknown section"};
       for (auto&& [k2, v2] : *t)
         if (auto err = apply(section, k2.str(), v2)) return *err;
     } else if (auto err = apply("", k.str(), v)) {
@@ -233,26 +237,26 @@ std::variant<Config, ConfigError> parse_config(std::string_view text, const fs::
     const auto* n = root.at_path(dotted).node();
     return n ? line_of(*n) : 0;
   };
-  if (!root.at_path("node.listen")) return ConfigError{name, 0, "node.listen", "is required"};
+  if (!root.at_path("node.listen")) return ConfigError{name, 0, prefix + "node.listen", "is required"};
   if (is_wildcard(c.node.listen) && !c.node.advertise)
-    return ConfigError{name, at("node.listen"), "node.advertise",
+    return ConfigError{name, at("node.listen"), prefix + "node.advertise",
                        "is required when node.listen is a wildcard address (others cannot dial 0.0.0.0)"};
   if (root.at_path("node.seeds") && root.at_path("node.seeds_file"))
-    return ConfigError{name, at("node.seeds_file"), "node.seeds_file", "give either seeds or seeds_file, not both"};
+    return ConfigError{name, at("node.seeds_file"), prefix + "node.seeds_file", "give either seeds or seeds_file, not both"};
   if (role == Role::kPeer && c.node.seeds.empty())
-    return ConfigError{name, at("node.seeds"), "node.seeds", "a peer needs at least one seed"};
+    return ConfigError{name, at("node.seeds"), prefix + "node.seeds", "a peer needs at least one seed"};
   if (c.overlay.target_degree > c.overlay.max_degree)
-    return ConfigError{name, at("overlay.target_degree"), "overlay.target_degree",
+    return ConfigError{name, at("overlay.target_degree"), prefix + "overlay.target_degree",
                        "must not exceed overlay.max_degree (" + std::to_string(c.overlay.max_degree) + ")"};
   if (c.node.retry_min > c.node.retry_max)
-    return ConfigError{name, at("node.retry_min_ms"), "node.retry_min_ms", "must not exceed node.retry_max_ms"};
+    return ConfigError{name, at("node.retry_min_ms"), prefix + "node.retry_min_ms", "must not exceed node.retry_max_ms"};
   if (role == Role::kSeed && c.seed.peer_ttl.count() != 0 && c.seed.peer_ttl < 2 * c.node.reregister_interval)
-    return ConfigError{name, at("seed.peer_ttl_ms"), "seed.peer_ttl_ms",
+    return ConfigError{name, at("seed.peer_ttl_ms"), prefix + "seed.peer_ttl_ms",
                        "must be 0 or at least twice node.reregister_interval_ms (" +
                            std::to_string(c.node.reregister_interval.count()) +
                            "), or live peers would expire between their registrations"};
   if (c.node.control && role == Role::kSeed)
-    return ConfigError{name, at("node.control"), "node.control", "only peers have a control endpoint"};
+    return ConfigError{name, at("node.control"), prefix + "node.control", "only peers have a control endpoint"};
   return c;
 }
 

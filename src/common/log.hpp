@@ -7,54 +7,64 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/address.hpp"
+#include "common/log_event.hpp"
+
 namespace gossip {
 
-// Appends `value` to `out` as a logfmt value: bare if it is a plain token, else double-quoted with
-// \" \\ \n \r \t escaped and any byte that is not printable ASCII or valid UTF-8 written as \xNN.
-void append_logfmt_value(std::string& out, std::string_view value);
-
-class Logger;
-
-// Appends the current UTC time as ISO-8601 with microseconds ("2026-11-25T13:37:50.123456Z"). The
-// "YYYY-MM-DDTHH:MM:SS." part is formatted once per second: it was a tenth of a gossip_recv line's cost.
+// Appends a wall-clock time (µs since the epoch) as UTC ISO-8601 with microseconds
+// ("2026-11-25T13:37:50.123456Z"). The "YYYY-MM-DDTHH:MM:SS." part is formatted once per second: it was a
+// tenth of a gossip_recv line's cost.
 class UtcClockText {
  public:
-  void append_now(std::string& out);
+  void append(std::string& out, std::uint64_t wall_us);
 
  private:
   long long second_ = -1;  // the second prefix_ holds
   std::string prefix_;
 };
 
-// One event being built; written when it goes out of scope.
-class LogLine {
- public:
-  LogLine(Logger& logger, std::string_view event);
-  LogLine(const LogLine&) = delete;
-  LogLine& operator=(const LogLine&) = delete;
-  ~LogLine();
+// "2026-11-25T13:37:50.123456Z" for `wall_us`, and for the current wall-clock time.
+std::string utc_timestamp(std::uint64_t wall_us);
+std::string utc_timestamp_now();
 
-  LogLine& kv(std::string_view key, std::string_view value);
-  LogLine& kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
-  LogLine& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
-  template <class Int, class = std::enable_if_t<std::is_arithmetic_v<Int>>>
-  LogLine& kv(std::string_view key, Int value) {
-    return kv(key, std::string_view(std::to_string(value)));
-  }
+// Appends one whole line, without the newline: `ts=… node=… event=<name> k=v …`. The one place that
+// formats a log line, for real nodes and the simulator alike.
+void append_log_line(std::string& out, UtcClockText& clock, std::uint64_t wall_us, std::string_view node,
+                     const LogEvent& event);
 
- private:
-  Logger& logger_;
-  std::string line_;
-};
+// "<log_dir>/<kind>-<ip>-<port>.log", with ':' in an IPv6 address written as '_'.
+std::filesystem::path log_file_for(const std::filesystem::path& log_dir, std::string_view kind, const Address& self);
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+class Logger;
+
+// An event of the shell's own (not of the protocol logic), stamped with the wall clock and written when it
+// goes out of scope.
+class LogLine {
+ public:
+  LogLine(Logger& logger, std::string_view event) : logger_(logger), event_(event) {}
+  LogLine(const LogLine&) = delete;
+  LogLine& operator=(const LogLine&) = delete;
+  ~LogLine();
+
+  template <class V>
+  LogLine& kv(std::string_view key, V&& value) {
+    event_.kv(key, std::forward<V>(value));
+    return *this;
+  }
+
+ private:
+  Logger& logger_;
+  LogEvent event_;
+};
 
 class Logger {
  public:
@@ -67,22 +77,21 @@ class Logger {
   Logger& operator=(const Logger&) = delete;
   ~Logger();
 
+  // Writes `event` stamped `wall_us` (buffered until flush()).
+  void write(const LogEvent& event, std::uint64_t wall_us);
+  // An event stamped with the wall clock when the returned line goes out of scope.
   LogLine event(std::string_view name) { return LogLine(*this, name); }
   // Pushes buffered lines to the file and stdout. The poll loop calls it whenever it is about to wait.
   void flush();
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  friend class LogLine;
-  void write(const std::string& line);
   FilePtr file_;
   std::filesystem::path path_;
   std::string node_;  // "ip:port" stamped on every line
   bool console_;
   UtcClockText clock_text_;  // ts= of every line
+  std::string line_;         // reused for every line
 };
-
-// "2026-11-25T13:37:50.123456Z" for the current wall-clock time.
-std::string utc_timestamp_now();
 
 }  // namespace gossip

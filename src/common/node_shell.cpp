@@ -2,16 +2,11 @@
 
 #include <unistd.h>
 
+#include "common/clock.hpp"
 #include "common/net.hpp"
+#include "common/protocol_node.hpp"
 
 namespace gossip {
-
-std::filesystem::path log_file_for(const Config& cfg, std::string_view kind, const Address& self) {
-  std::string ip = self.ip;
-  for (auto& c : ip)
-    if (c == ':') c = '_';
-  return cfg.node.log_dir / (std::string(kind) + "-" + ip + "-" + std::to_string(self.port) + ".log");
-}
 
 std::unique_ptr<NodeShell> NodeShell::open(const Config& cfg, std::string_view kind, std::string* why) {
   auto shell = std::make_unique<NodeShell>();
@@ -19,22 +14,19 @@ std::unique_ptr<NodeShell> NodeShell::open(const Config& cfg, std::string_view k
   auto inbox = net::bind_router(shell->context_, cfg.node.listen, &bound, why);
   if (!inbox) return nullptr;
   shell->inbox_ = std::move(*inbox);
+  Address control_bound;
+  if (cfg.node.control) {
+    shell->control_ = net::bind_router(shell->context_, *cfg.node.control, &control_bound, why);
+    if (!shell->control_) return nullptr;
+  }
   shell->self_ = cfg.node.advertise.value_or(bound);
-  shell->log_ = Logger::open(log_file_for(cfg, kind, shell->self_), shell->self_.to_string(), cfg.node.console,
-                             why);
+  shell->log_ = Logger::open(log_file_for(cfg.node.log_dir, kind, shell->self_), shell->self_.to_string(),
+                             cfg.node.console, why);
   if (!shell->log_) return nullptr;
-  shell->log_->event("started")
-      .kv("role", kind)
-      .kv("listen", bound.to_string())
-      .kv("advertise", shell->self_.to_string())
-      .kv("pid", static_cast<long>(getpid()))
-      .kv("config", cfg.file.string())
-      .kv("protocol", "GSP1");
+  shell->log_->write(started_event(kind, bound, shell->self_, static_cast<long>(getpid()), cfg.file.string()),
+                     wall_micros());
+  if (shell->control_) shell->log_->event("control_listening").kv("control", control_bound.to_string());
   return shell;
-}
-
-void NodeShell::bad_message(std::string_view from, std::string_view reason) {
-  log_->event("bad_message").kv("from", from).kv("reason", reason);
 }
 
 }  // namespace gossip

@@ -56,6 +56,7 @@ class GossipEngine {
   TimePoint next_deadline() const;
   bool done_originating() const { return auto_sent_ >= cfg_.count; }
   GossipStats& stats() { return stats_; }
+  const GossipStats& stats() const { return stats_; }
   const SeenCache& seen() const { return seen_; }
 
  private:

@@ -45,6 +45,7 @@ class Liveness {
   std::vector<Action> tick(TimePoint now);
   TimePoint next_deadline() const { return next_round_.value_or(TimePoint::max()); }
   int misses(const Address& peer) const;
+  std::size_t watched_count() const { return watched_.size(); }
 
  private:
   struct Watch {

@@ -79,6 +79,8 @@ class Membership {
   TimePoint next_deadline() const;
   bool joined() const { return registered_.size() >= majority_; }
   std::vector<Address> registered_seeds() const;
+  bool registered_with(const Address& seed) const { return registered_.count(seed) != 0; }
+  std::size_t pending_count() const { return pending_.size(); }
   // Union of the latest lists from the seeds we are registered with. (A seed never lists the requester;
   // Overlay::set_candidates drops ourselves anyway.)
   std::vector<Address> known_peers() const;

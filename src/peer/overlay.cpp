@@ -91,7 +91,7 @@ std::vector<Overlay::Action> Overlay::on_link_request(const Address& from, std::
   return out;
 }
 
-std::vector<Overlay::Action> Overlay::on_link_accept(const Address& from, TimePoint now) {
+std::vector<Overlay::Action> Overlay::on_link_accept(const Address& from) {
   if (!pending_.erase(from) || neighbours_.count(from)) return {};
   if (closing_ || neighbours_.size() >= static_cast<std::size_t>(cfg_.max_degree)) {
     // Filled up by inbound links while waiting: undo politely.
@@ -99,7 +99,6 @@ std::vector<Overlay::Action> Overlay::on_link_accept(const Address& from, TimePo
   }
   neighbours_.insert(from);
   cooldown_.erase(from);
-  (void)now;
   return {LinkUp{from}};
 }
 

@@ -57,7 +57,7 @@ class Overlay {
   std::vector<Action> tick(TimePoint now, std::mt19937_64& rng);
   std::vector<Action> on_link_request(const Address& from, std::uint64_t their_degree, TimePoint now,
                                       std::mt19937_64& rng);
-  std::vector<Action> on_link_accept(const Address& from, TimePoint now);
+  std::vector<Action> on_link_accept(const Address& from);
   std::vector<Action> on_link_reject(const Address& from, const std::string& reason, TimePoint now);
   // UNLINK, LEAVE, NOT_LINKED from `from`, or our own failure detector: the link is gone.
   std::vector<Action> drop(const Address& peer, const std::string& reason, TimePoint now);
@@ -72,6 +72,9 @@ class Overlay {
   bool is_pending(const Address& peer) const { return pending_.count(peer) != 0; }
   const std::set<Address>& neighbours() const { return neighbours_; }
   std::size_t degree() const { return neighbours_.size(); }
+  std::size_t pending_count() const { return pending_.size(); }
+  std::size_t candidate_count() const { return candidates_.size(); }
+  std::size_t cooldown_count() const { return cooldown_.size(); }
 
  private:
   void cool_down(const Address& peer, TimePoint until);

@@ -26,8 +26,7 @@ Registry::Registration Registry::register_peer(const Address& peer, TimePoint no
   return {outcome, std::move(others)};
 }
 
-Registry::Removal Registry::report_dead(const Address& dead, const Address& reporter, TimePoint,
-                                       bool reporter_is_seed) {
+Registry::Removal Registry::report_dead(const Address& dead, const Address& reporter, bool reporter_is_seed) {
   if (dead == reporter) return {false, "self_report"};
   if (!reporter_is_seed && !contains(reporter)) return {false, "unknown_reporter"};
   if (peers_.erase(dead) == 0) return {false, "unknown_peer"};

@@ -31,11 +31,11 @@ class Registry {
     bool removed;        // the peer was on the list and is gone now
     std::string reason;  // why not, when not removed: "unknown_peer", "unknown_reporter", "self_report"
   };
-  // The removal rule for a DEAD_NODE report. Today: remove a listed peer when a listed peer other than
-  // itself reports it, or when another seed relays such a report (`reporter_is_seed`: the caller has
-  // checked the reporter is one of our configured seeds). Hardening against forged reports belongs here
-  // and nowhere else.
-  Removal report_dead(const Address& dead, const Address& reporter, TimePoint now, bool reporter_is_seed = false);
+  // The removal rule for a DEAD_NODE report: remove a listed peer when a listed peer other than itself
+  // reports it, or when another seed relays such a report (`reporter_is_seed`: the caller has checked the
+  // reporter is one of our configured seeds). Hardening against forged reports belongs here and nowhere
+  // else.
+  Removal report_dead(const Address& dead, const Address& reporter, bool reporter_is_seed = false);
 
   // Removes and returns the peers that have not registered for `ttl` (their lease ran out: they died
   // and no report reached this seed, or this seed was cut off from them).

@@ -1,17 +1,14 @@
-// seed_node.hpp — the seed process: one ROUTER inbox, one poll loop, the Registry behind it.
-// The shell only decodes, asks the Registry, answers, relays dead-node reports to the other seeds and
-// logs; every decision is the Registry's.
+// seed_node.hpp — the gossip-seed process: a Seed (the whole protocol, pure) run by the shared NodeLoop
+// on the sockets of a NodeShell. Everything the seed decides is in seed/seed.hpp.
 #pragma once
 
-#include <map>
 #include <memory>
-#include <random>
+#include <string>
 
 #include "common/config.hpp"
-#include "common/net.hpp"
+#include "common/node_loop.hpp"
 #include "common/node_shell.hpp"
-#include "common/wire.hpp"
-#include "seed/registry.hpp"
+#include "seed/seed.hpp"
 
 namespace gossip {
 
@@ -22,21 +19,12 @@ class SeedNode {
   SeedNode(const Config& cfg, std::unique_ptr<NodeShell> shell);
 
   // Runs until SIGINT or SIGTERM. Returns the process exit status.
-  int run();
+  int run() { return loop_.run(); }
 
  private:
-  void handle(const net::Incoming& in, const wire::Message& m);
-  void reply(const std::string& routing_id, wire::Body body);
-  void on_dead_node(const wire::Message& m, const wire::DeadNode& dead, TimePoint now);
-  void relay_to_seeds(const wire::DeadNode& dead);
-  void expire_leases(TimePoint now);
-
-  Config cfg_;
-  std::unique_ptr<NodeShell> shell_;
-  Registry registry_;
-  std::mt19937_64 rng_;
-  std::map<Address, zmq::socket_t> other_seeds_;  // DEALERs to the other seeds of node.seeds, for relays
-  TimePoint next_expiry_;
+  std::unique_ptr<NodeShell> shell_;  // first: outlives the loop's sockets
+  Seed seed_;
+  NodeLoop loop_;
 };
 
 }  // namespace gossip

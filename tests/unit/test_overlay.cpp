@@ -84,8 +84,8 @@ TEST_CASE("a peer requests links to up to target_degree distinct candidates and 
   CHECK(o.next_deadline() <= t0 + 2000ms);
 
   // Two accept: still one short only if a request fails.
-  CHECK(all_of_type<Overlay::LinkUp>(o.on_link_accept(to[0], t0 + 1ms)).size() == 1);
-  CHECK(all_of_type<Overlay::LinkUp>(o.on_link_accept(to[1], t0 + 1ms)).size() == 1);
+  CHECK(all_of_type<Overlay::LinkUp>(o.on_link_accept(to[0])).size() == 1);
+  CHECK(all_of_type<Overlay::LinkUp>(o.on_link_accept(to[1])).size() == 1);
   CHECK(o.degree() == 2);
   CHECK(requested(o.tick(t0 + 200ms, rng)).empty());
   // The third refuses: another candidate is asked at once.
@@ -295,7 +295,7 @@ TEST_CASE("a late accept after the request timed out does not make a link", "[ov
   o.set_candidates({peer(1)});
   o.tick(t0, rng);
   o.tick(t0 + 2000ms, rng);
-  CHECK(o.on_link_accept(peer(1), t0 + 2001ms).empty());
+  CHECK(o.on_link_accept(peer(1)).empty());
   CHECK_FALSE(o.is_neighbour(peer(1)));
 }
 
@@ -317,8 +317,8 @@ TEST_CASE("crossing link requests between two peers settle into one link", "[ove
   CHECK_FALSE(a.is_pending(peer(2)));
   CHECK_FALSE(b.is_pending(peer(1)));
   // Then the accepts arrive: nothing more happens.
-  CHECK(a.on_link_accept(peer(2), t0 + 2ms).empty());
-  CHECK(b.on_link_accept(peer(1), t0 + 2ms).empty());
+  CHECK(a.on_link_accept(peer(2)).empty());
+  CHECK(b.on_link_accept(peer(1)).empty());
   CHECK(a.neighbours() == std::set<Address>{peer(2)});
   CHECK(b.neighbours() == std::set<Address>{peer(1)});
   // No timeout fires later for the settled request.
@@ -335,7 +335,7 @@ TEST_CASE("an accept that arrives after inbound links filled us up is undone wit
   std::vector<Address> inbound;
   for (int i = 5; inbound.size() < 2; ++i) inbound.push_back(peer(i));
   fill_with(o, inbound, rng);
-  const auto a = o.on_link_accept(to[0], t0 + 5ms);
+  const auto a = o.on_link_accept(to[0]);
   REQUIRE(a.size() == 1);
   const auto& down = std::get<Overlay::LinkDown>(a[0]);
   CHECK(down.peer == to[0]);
@@ -530,7 +530,7 @@ class OverlaySim {
             if constexpr (std::is_same_v<T, SimMessage::Request>) {
               apply(m.to, o.on_link_request(m.from, b.degree, now_, rng_));
             } else if constexpr (std::is_same_v<T, SimMessage::Accept>) {
-              apply(m.to, o.on_link_accept(m.from, now_));
+              apply(m.to, o.on_link_accept(m.from));
             } else if constexpr (std::is_same_v<T, SimMessage::Reject>) {
               apply(m.to, o.on_link_reject(m.from, b.reason, now_));
             } else {

@@ -94,7 +94,7 @@ TEST_CASE("a listed peer reported dead by another listed peer is removed", "[reg
   std::mt19937_64 rng(6);
   r.register_peer(peer(1), t0, kNoLimit, rng);
   r.register_peer(peer(2), t0, kNoLimit, rng);
-  auto removal = r.report_dead(peer(2), peer(1), t0 + 1s);
+  auto removal = r.report_dead(peer(2), peer(1));
   CHECK(removal.removed);
   CHECK(removal.reason.empty());
   CHECK_FALSE(r.contains(peer(2)));
@@ -107,21 +107,21 @@ TEST_CASE("a report about an unknown peer changes nothing", "[registry]") {
   Registry r(100);
   std::mt19937_64 rng(7);
   r.register_peer(peer(1), t0, kNoLimit, rng);
-  auto removal = r.report_dead(peer(9), peer(1), t0);
+  auto removal = r.report_dead(peer(9), peer(1));
   CHECK_FALSE(removal.removed);
   CHECK(removal.reason == "unknown_peer");
   CHECK(r.size() == 1);
   // A second report of an already-removed peer is also unknown.
   r.register_peer(peer(2), t0, kNoLimit, rng);
-  CHECK(r.report_dead(peer(2), peer(1), t0).removed);
-  CHECK(r.report_dead(peer(2), peer(1), t0).reason == "unknown_peer");
+  CHECK(r.report_dead(peer(2), peer(1)).removed);
+  CHECK(r.report_dead(peer(2), peer(1)).reason == "unknown_peer");
 }
 
 TEST_CASE("a report from an unlisted reporter is ignored", "[registry]") {
   Registry r(100);
   std::mt19937_64 rng(8);
   r.register_peer(peer(1), t0, kNoLimit, rng);
-  auto removal = r.report_dead(peer(1), peer(9), t0);
+  auto removal = r.report_dead(peer(1), peer(9));
   CHECK_FALSE(removal.removed);
   CHECK(removal.reason == "unknown_reporter");
   CHECK(r.contains(peer(1)));
@@ -131,7 +131,7 @@ TEST_CASE("a peer reporting itself dead is ignored", "[registry]") {
   Registry r(100);
   std::mt19937_64 rng(9);
   r.register_peer(peer(1), t0, kNoLimit, rng);
-  auto removal = r.report_dead(peer(1), peer(1), t0);
+  auto removal = r.report_dead(peer(1), peer(1));
   CHECK_FALSE(removal.removed);
   CHECK(removal.reason == "self_report");
   CHECK(r.contains(peer(1)));
@@ -157,13 +157,13 @@ TEST_CASE("a dead report relayed by another seed removes the peer though the rel
   r.register_peer(peer(1), t0, kNoLimit, rng);
   const Address other_seed{"127.0.0.1", 6002};
   // Without the seed flag the same reporter is an unknown peer.
-  CHECK(r.report_dead(peer(1), other_seed, t0).reason == "unknown_reporter");
+  CHECK(r.report_dead(peer(1), other_seed).reason == "unknown_reporter");
   CHECK(r.contains(peer(1)));
-  const auto relayed = r.report_dead(peer(1), other_seed, t0, true);
+  const auto relayed = r.report_dead(peer(1), other_seed, true);
   CHECK(relayed.removed);
   CHECK_FALSE(r.contains(peer(1)));
   // A relay about a peer this seed never had changes nothing.
-  CHECK(r.report_dead(peer(5), other_seed, t0, true).reason == "unknown_peer");
+  CHECK(r.report_dead(peer(5), other_seed, true).reason == "unknown_peer");
 }
 
 TEST_CASE("a peer whose registration is ttl old expires, and re-registering renews the lease", "[registry]") {

@@ -1,0 +1,178 @@
+#include "common/node_loop.hpp"
+
+#include <algorithm>
+
+#include "common/clock.hpp"
+#include "common/net.hpp"
+#include "common/overloaded.hpp"
+
+namespace gossip {
+
+namespace {
+constexpr std::size_t kBatch = 1024;  // messages per socket per wake-up: no socket starves the others
+constexpr int kSeedLingerMs = 0;      // a seed socket is closed when the seed is given up: drop its queue
+constexpr int kLinkLingerMs = 200;    // long enough for an UNLINK to leave before the socket closes
+constexpr int kStopLingerMs = 500;    // on stop, time for LEAVE to be delivered
+
+Now now() { return Now{Clock::now(), wall_micros()}; }
+}  // namespace
+
+NodeLoop::NodeLoop(NodeShell& shell, ProtocolNode& node, int send_hwm)
+    : shell_(shell), node_(node), send_hwm_(send_hwm) {}
+
+zmq::socket_t* NodeLoop::dealer(Socket via, const Address& to) {
+  const auto it = dealers_.find({via, to});
+  return it == dealers_.end() ? nullptr : &it->second;
+}
+
+bool NodeLoop::send(Socket via, const Address& to, const std::vector<std::string>& frames, ReplyPath reply) {
+  if (via == Socket::kInbox || via == Socket::kControl) {
+    // An answer goes back on the ROUTER the request came in on, and only there.
+    const zmq::socket_t* expected = via == Socket::kInbox ? &shell_.inbox() : shell_.control();
+    if (!reply.router || reply.router != expected) return false;
+    return net::send(*reply.router, frames, reply.routing_id);
+  }
+  auto* socket = dealer(via, to);
+  return socket && net::send(*socket, frames);
+}
+
+void NodeLoop::carry_out(ReplyPath reply, std::uint64_t wall_us) {
+  const Address& self = shell_.self();
+  do {
+    for (auto& effect : effects_.list()) {
+      std::visit(Overloaded{
+                     [&](Send& s) {
+                       const auto type = wire::type_name(s.body);
+                       if (!send(s.via, s.to, wire::encode(wire::Message{self, std::move(s.body)}), reply))
+                         failures_.push_back({s.via, s.to, std::string(type)});
+                       else if (s.log_when_sent)
+                         shell_.log().write(*s.log_when_sent, wall_us);
+                     },
+                     [&](Forward& f) {
+                       const auto frames = wire::encode(wire::Message{self, std::move(f.message)});
+                       for (const auto& to : f.to)
+                         if (!send(Socket::kLink, to, frames, {})) failures_.push_back({Socket::kLink, to, "GOSSIP"});
+                     },
+                     [&](Open& o) {
+                       if (dealer(o.via, o.to)) return;
+                       try {
+                         dealers_.emplace(std::pair{o.via, o.to},
+                                          net::make_dealer(shell_.context(), o.to, self, send_hwm_,
+                                                           o.via == Socket::kSeed ? kSeedLingerMs : kLinkLingerMs));
+                       } catch (const zmq::error_t& e) {
+                         // Out of sockets or descriptors: the sends to it fail and are reported as such.
+                         shell_.log().event("socket_error").kv("during", "open").kv("error", e.what());
+                       }
+                     },
+                     [&](Close& c) { dealers_.erase({c.via, c.to}); },
+                     [&](LogEvent& e) { shell_.log().write(e, wall_us); },
+                 },
+                 effect);
+    }
+    effects_.clear();
+    // Reported after the batch so the node's answers (log lines) are carried out like any other effect.
+    for (const auto& f : failures_) node_.send_failed(f.via, f.to, f.type, effects_);
+    failures_.clear();
+  } while (!effects_.empty());
+}
+
+void NodeLoop::read(Socket kind, const Address& who, zmq::socket_t& socket) {
+  const bool router = kind == Socket::kInbox || kind == Socket::kControl;
+  const std::pair<Socket, Address> key{kind, who};
+  for (std::size_t n = 0; n < kBatch; ++n) {
+    auto in = net::receive(socket, router, wire::kMaxFrames);
+    if (!in) break;
+    const auto t = now();
+    std::string_view during = "input";
+    try {
+      if (in->truncated) {
+        node_.refused(in->peer_ip(), "too_many_frames", effects_);
+      } else if (auto decoded = wire::decode(in->views()); !decoded.message) {
+        node_.refused(router ? in->peer_ip() : who.to_string(), decoded.error, effects_);
+      } else {
+        during = wire::type_name(decoded.message->body);
+        node_.receive(Arrival{kind, router ? decoded.message->sender : who, *decoded.message}, t, effects_);
+      }
+      carry_out(router ? ReplyPath{&socket, &in->routing_id} : ReplyPath{}, t.wall_us);
+    } catch (const zmq::error_t& e) {
+      effects_.clear();
+      failures_.clear();
+      shell_.log().event("socket_error").kv("during", during).kv("error", e.what());
+    }
+    // A handler may have closed (or replaced) this very DEALER.
+    if (!router) {
+      const auto it = dealers_.find(key);
+      if (it == dealers_.end() || &it->second != &socket) break;
+    }
+  }
+}
+
+void NodeLoop::poll(TimePoint deadline) {
+  items_.clear();
+  owners_.clear();
+  items_.push_back({nullptr, shell_.signals().fd(), ZMQ_POLLIN, 0});
+  items_.push_back({shell_.inbox().handle(), 0, ZMQ_POLLIN, 0});
+  owners_.push_back({Socket::kInbox, {}});
+  if (auto* control = shell_.control()) {
+    items_.push_back({control->handle(), 0, ZMQ_POLLIN, 0});
+    owners_.push_back({Socket::kControl, {}});
+  }
+  for (auto& [key, socket] : dealers_) {
+    items_.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+    owners_.push_back(key);
+  }
+  const auto wait = deadline == TimePoint::max()
+                        ? std::chrono::milliseconds(-1)
+                        : std::chrono::ceil<std::chrono::milliseconds>(std::max(deadline - Clock::now(), Clock::duration{0}));
+  shell_.log().flush();
+  try {
+    zmq::poll(items_.data(), items_.size(), wait);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+    // Interrupted: nothing is known to be ready; the caller goes on to the timers as after a timeout.
+    for (auto& item : items_) item.revents = 0;
+  }
+}
+
+int NodeLoop::run() {
+  {
+    const auto t = now();
+    node_.start(t, effects_);
+    carry_out({}, t.wall_us);
+  }
+  while (true) {
+    poll(node_.next_deadline());
+    if (items_[0].revents & ZMQ_POLLIN) {
+      if (const auto sig = shell_.signals().take()) {
+        for (auto& [key, socket] : dealers_) socket.set(zmq::sockopt::linger, kStopLingerMs);
+        const auto t = now();
+        node_.stop(*sig, t, effects_);
+        carry_out({}, t.wall_us);
+        shell_.log().flush();
+        return 0;
+      }
+    }
+    for (std::size_t i = 1; i < items_.size(); ++i) {
+      if (!(items_[i].revents & ZMQ_POLLIN)) continue;
+      const auto& [kind, who] = owners_[i - 1];
+      zmq::socket_t* socket = kind == Socket::kInbox     ? &shell_.inbox()
+                              : kind == Socket::kControl ? shell_.control()
+                                                         : dealer(kind, who);
+      if (socket) read(kind, who, *socket);  // a DEALER may have been closed earlier in this pass
+    }
+    // Timers last: every message that had arrived has been handled.
+    if (node_.next_deadline() <= Clock::now()) {
+      const auto t = now();
+      try {
+        node_.tick(t, effects_);
+        carry_out({}, t.wall_us);
+      } catch (const zmq::error_t& e) {
+        effects_.clear();
+        failures_.clear();
+        shell_.log().event("socket_error").kv("during", "timers").kv("error", e.what());
+      }
+    }
+  }
+}
+
+}  // namespace gossip

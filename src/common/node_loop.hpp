@@ -1,0 +1,59 @@
+// node_loop.hpp — the one poll loop both binaries run. It owns a node's DEALERs (one per seed or peer the
+// protocol asks for), polls them with the inbox, the control endpoint and the stop signals until the
+// protocol's next deadline, decodes what arrives, hands it to the ProtocolNode, carries out the effects it
+// returns and ticks it when a deadline passes. It makes no protocol decision of its own.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/effects.hpp"
+#include "common/node_shell.hpp"
+#include "common/protocol_node.hpp"
+
+namespace gossip {
+
+class NodeLoop {
+ public:
+  // `send_hwm` bounds each DEALER's queue (gossip.send_hwm). REQUIRES: shell and node outlive the loop.
+  NodeLoop(NodeShell& shell, ProtocolNode& node, int send_hwm);
+  NodeLoop(const NodeLoop&) = delete;
+  NodeLoop& operator=(const NodeLoop&) = delete;
+
+  // Starts the node and runs until SIGINT or SIGTERM; then carries out the node's last effects and waits
+  // briefly for them to leave. Returns the process exit status.
+  int run();
+
+ private:
+  // The ROUTER and routing id of the message being handled: where an answer goes.
+  struct ReplyPath {
+    zmq::socket_t* router = nullptr;
+    const std::string* routing_id = nullptr;
+  };
+  struct Failure {
+    Socket via;
+    Address to;
+    std::string type;
+  };
+
+  void read(Socket kind, const Address& who, zmq::socket_t& socket);
+  void carry_out(ReplyPath reply, std::uint64_t wall_us);
+  bool send(Socket via, const Address& to, const std::vector<std::string>& frames, ReplyPath reply);
+  zmq::socket_t* dealer(Socket via, const Address& to);
+  void poll(TimePoint deadline);
+
+  NodeShell& shell_;
+  ProtocolNode& node_;
+  int send_hwm_;
+  std::map<std::pair<Socket, Address>, zmq::socket_t> dealers_;
+  Effects effects_;                // reused for every input
+  std::vector<Failure> failures_;  // sends refused while carrying out effects_, reported afterwards
+  std::vector<zmq::pollitem_t> items_;
+  std::vector<std::pair<Socket, Address>> owners_;  // who items_[i] belongs to (past the signal fd)
+};
+
+}  // namespace gossip
