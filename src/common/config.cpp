@@ -170,6 +170,9 @@ std::vector<KeySpec> schema(const fs::path& file) {
   s.push_back({"seed", "max_peers", integer(1, 10'000'000, [](Config& c, long long v) {
                  c.seed.max_peers = static_cast<std::size_t>(v);
                })});
+  s.push_back({"seed", "peer_list_max", integer(1, 1024, [](Config& c, long long v) {
+                 c.seed.peer_list_max = static_cast<std::size_t>(v);
+               })});
   s.push_back({"seed", "peer_ttl_ms", duration_ms(0, 30 * kDay, &Config::seed, &SeedConfig::peer_ttl)});
   return s;
 }

@@ -55,6 +55,7 @@ struct LivenessConfig {
 
 struct SeedConfig {
   std::size_t max_peers = 10000;  // a full seed answers REGISTER with ERROR seed_full
+  std::size_t peer_list_max = 1024;  // a PEER_LIST holds at most this many peers (a random sample)
   Millis peer_ttl{120000};        // a peer that has not registered for this long is dropped; 0 = never
 };
 

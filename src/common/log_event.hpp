@@ -41,7 +41,7 @@ class LogEvent {
     start_key(key);
     char buf[24];
     const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-    text_.append(buf, end);  // a number is always a bare token
+    text_.append(buf, static_cast<std::size_t>(end - buf));  // a number is always a bare token
     return *this;
   }
 

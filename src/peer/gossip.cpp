@@ -1,5 +1,7 @@
 #include "peer/gossip.hpp"
 
+#include <charconv>
+
 namespace gossip {
 
 namespace {
@@ -12,22 +14,34 @@ void fnv(std::uint64_t& h, std::string_view bytes) {
     h *= kFnvPrime;
   }
 }
+
+void fnv_number(std::uint64_t& h, std::uint64_t n) {
+  char buf[20];
+  const auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  fnv(h, std::string_view(buf, static_cast<std::size_t>(end - buf)));
+}
 }  // namespace
 
+// Hashes the canonical texts without building them: this runs for every copy received.
 std::uint64_t message_id(const wire::Gossip& m) {
   std::uint64_t h = kFnvOffset;
   const std::string_view sep("\0", 1);
-  fnv(h, m.origin.to_string());
+  const bool v6 = m.origin.is_v6();
+  if (v6) fnv(h, "[");
+  fnv(h, m.origin.ip);
+  fnv(h, v6 ? "]:" : ":");
+  fnv_number(h, m.origin.port);
   fnv(h, sep);
-  fnv(h, std::to_string(m.seq));
+  fnv_number(h, m.seq);
   fnv(h, sep);
-  fnv(h, std::to_string(m.created_us));
+  fnv_number(h, m.created_us);
   fnv(h, sep);
   fnv(h, m.body);
   return h;
 }
 
-std::vector<Address> forward_targets(const std::set<Address>& neighbours, const std::optional<Address>& from,
+
+std::vector<Address> forward_targets(const FlatSet<Address>& neighbours, const std::optional<Address>& from,
                                      const Address& origin) {
   std::vector<Address> out;
   out.reserve(neighbours.size());

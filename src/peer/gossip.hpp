@@ -12,6 +12,7 @@
 #include "common/address.hpp"
 #include "common/clock.hpp"
 #include "common/config.hpp"
+#include "common/flat.hpp"
 #include "common/wire.hpp"
 #include "peer/seen_cache.hpp"
 
@@ -21,7 +22,7 @@ namespace gossip {
 std::uint64_t message_id(const wire::Gossip& m);
 
 // Neighbours a message received from `from` goes on to: all but the sender and the origin.
-std::vector<Address> forward_targets(const std::set<Address>& neighbours, const std::optional<Address>& from,
+std::vector<Address> forward_targets(const FlatSet<Address>& neighbours, const std::optional<Address>& from,
                                      const Address& origin);
 
 // The copy sent onwards: one more hop.

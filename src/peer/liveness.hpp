@@ -11,6 +11,7 @@
 #include "common/address.hpp"
 #include "common/clock.hpp"
 #include "common/config.hpp"
+#include "common/flat.hpp"
 
 namespace gossip {
 
@@ -53,7 +54,7 @@ class Liveness {
     int misses = 0;
   };
   LivenessConfig cfg_;
-  std::map<Address, Watch> watched_;
+  FlatMap<Address, Watch> watched_;  // our neighbours: few, and looked up per message
   std::optional<TimePoint> next_round_;
 };
 

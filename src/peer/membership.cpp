@@ -1,6 +1,7 @@
 #include "peer/membership.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "common/backoff.hpp"
 
@@ -45,13 +46,17 @@ std::vector<Membership::Action> Membership::fill(TimePoint now, std::mt19937_64&
 }
 
 std::vector<Membership::Action> Membership::on_peer_list(const Address& seed, bool known,
-                                                         const std::vector<Address>& peers, TimePoint now) {
+                                                         const std::vector<Address>& peers, TimePoint now,
+                                                         std::mt19937_64& rng) {
   std::vector<Action> out;
   const bool was_pending = pending_.erase(seed) != 0;
   const bool was_registered = registered_.count(seed) != 0;
   if (!was_pending && !was_registered) return out;
   registered_[seed] = peers;
   if (!was_registered) out.push_back(SeedRegistered{seed});
+  // The lease at this seed runs from now, majority or not: re-registration keeps it, even while the other
+  // seeds stay out of reach for longer than the lease.
+  if (!next_reregister_) next_reregister_ = now + timing_.reregister_interval;
   if (was_registered && !known) out.push_back(DroppedBySeed{seed});
   if (joined() && !was_joined_) {
     was_joined_ = true;
@@ -60,6 +65,12 @@ std::vector<Membership::Action> Membership::on_peer_list(const Address& seed, bo
     retry_at_.reset();
     next_reregister_ = now + timing_.reregister_interval;
     out.push_back(Joined{registered_seeds(), known_peers()});
+  }
+  // Short of a majority with nobody left to wait for: without this the peer would wait for nothing, for
+  // ever (registered with too few seeds, never re-registering).
+  if (!joined() && pending_.empty() && !retry_at_) {
+    auto more = fill(now, rng);
+    out.insert(out.end(), more.begin(), more.end());
   }
   return out;
 }
@@ -123,9 +134,19 @@ std::vector<Address> Membership::registered_seeds() const {
 }
 
 std::vector<Address> Membership::known_peers() const {
-  std::set<Address> all;
-  for (const auto& [seed, list] : registered_) all.insert(list.begin(), list.end());
-  return {all.begin(), all.end()};
+  // Seeds send sorted lists (docs/PROTOCOL.md does not promise it, so each is checked): merging them is
+  // linear, where sorting thousands of addresses on every answer was not.
+  std::vector<Address> all, merged, list;
+  for (const auto& [seed, from_seed] : registered_) {
+    list = from_seed;
+    if (!std::is_sorted(list.begin(), list.end())) std::sort(list.begin(), list.end());
+    merged.clear();
+    merged.reserve(all.size() + list.size());
+    std::set_union(all.begin(), all.end(), list.begin(), list.end(), std::back_inserter(merged));
+    all.swap(merged);
+  }
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
 }
 
 }  // namespace gossip

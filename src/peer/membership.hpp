@@ -68,8 +68,9 @@ class Membership {
   // First round: registers with a random majority.
   std::vector<Action> start(TimePoint now, std::mt19937_64& rng);
   // A PEER_LIST from `seed`. Lists from seeds we are not waiting on and not registered with are ignored.
+  // The last answer of a round that left us short of a majority ends the round (RoundFailed, backoff).
   std::vector<Action> on_peer_list(const Address& seed, bool known, const std::vector<Address>& peers,
-                                   TimePoint now);
+                                   TimePoint now, std::mt19937_64& rng);
   // Timeouts, replacement seeds, backoff rounds and periodic re-registration. Call at next_deadline().
   std::vector<Action> tick(TimePoint now, std::mt19937_64& rng);
   // Re-register with our seeds now (we suspect we were dropped, or want fresh peers). Rate-limited to

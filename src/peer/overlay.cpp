@@ -7,9 +7,11 @@ namespace gossip {
 Overlay::Overlay(Address self, const OverlayConfig& cfg) : self_(std::move(self)), cfg_(cfg) {}
 
 void Overlay::set_candidates(const std::vector<Address>& candidates) {
-  candidates_.clear();
+  std::vector<Address> others;
+  others.reserve(candidates.size());
   for (const auto& c : candidates)
-    if (c != self_) candidates_.insert(c);
+    if (c != self_) others.push_back(c);
+  candidates_ = FlatSet<Address>(std::move(others));
   // Forget cool-downs of peers the seeds no longer list, so the map stays bounded by the list.
   for (auto it = cooldown_.begin(); it != cooldown_.end();)
     it = candidates_.count(it->first) ? std::next(it) : cooldown_.erase(it);
@@ -44,15 +46,25 @@ std::vector<Overlay::Action> Overlay::tick(TimePoint now, std::mt19937_64& rng) 
   const std::size_t target = static_cast<std::size_t>(cfg_.target_degree);
   const std::size_t have = neighbours_.size() + pending_.size();
   if (have >= target) return out;
+  const std::size_t want = target - have;
   std::vector<Address> pool;
-  for (const auto& c : candidates_)
-    if (eligible(c, now)) pool.push_back(c);
-  std::shuffle(pool.begin(), pool.end(), rng);
-  for (std::size_t i = 0; i < pool.size() && i < target - have; ++i) {
+  // Usually most candidates are eligible: a few random draws find them without scanning (and shuffling)
+  // a list of thousands. When draws keep missing, the whole eligible pool is taken and shuffled.
+  for (std::size_t draw = 0; draw < 4 * want && pool.size() < want && !candidates_.empty(); ++draw) {
+    const auto& c = candidates_[std::uniform_int_distribution<std::size_t>(0, candidates_.size() - 1)(rng)];
+    if (eligible(c, now) && std::find(pool.begin(), pool.end(), c) == pool.end()) pool.push_back(c);
+  }
+  if (pool.size() < want) {
+    pool.clear();
+    for (const auto& c : candidates_)
+      if (eligible(c, now)) pool.push_back(c);
+    std::shuffle(pool.begin(), pool.end(), rng);
+  }
+  for (std::size_t i = 0; i < pool.size() && i < want; ++i) {
     pending_[pool[i]] = now + cfg_.link_timeout;
     out.push_back(RequestLink{pool[i]});
   }
-  if (pool.size() < target - have && pending_.empty() && now - last_want_peers_ >= cfg_.refill_interval) {
+  if (pool.size() < want && pending_.empty() && now - last_want_peers_ >= cfg_.refill_interval) {
     last_want_peers_ = now;
     out.push_back(WantPeers{});
   }
@@ -78,8 +90,7 @@ std::vector<Overlay::Action> Overlay::on_link_request(const Address& from, std::
       return {RejectLink{from, "full"}};
     last_trade_ = now;
     // Hand one neighbour over to the newcomer; C-B becomes C-A-B, so the overlay stays connected.
-    std::vector<Address> mine(neighbours_.begin(), neighbours_.end());
-    const Address given = mine[std::uniform_int_distribution<std::size_t>(0, mine.size() - 1)(rng)];
+    const Address given = neighbours_[std::uniform_int_distribution<std::size_t>(0, neighbours_.size() - 1)(rng)];
     neighbours_.erase(given);
     out.push_back(LinkDown{given, "traded", true, std::string("traded"), from});
   }

@@ -13,6 +13,7 @@
 #include "common/address.hpp"
 #include "common/clock.hpp"
 #include "common/config.hpp"
+#include "common/flat.hpp"
 
 namespace gossip {
 
@@ -70,7 +71,7 @@ class Overlay {
   TimePoint next_deadline() const;
   bool is_neighbour(const Address& peer) const { return neighbours_.count(peer) != 0; }
   bool is_pending(const Address& peer) const { return pending_.count(peer) != 0; }
-  const std::set<Address>& neighbours() const { return neighbours_; }
+  const FlatSet<Address>& neighbours() const { return neighbours_; }
   std::size_t degree() const { return neighbours_.size(); }
   std::size_t pending_count() const { return pending_.size(); }
   std::size_t candidate_count() const { return candidates_.size(); }
@@ -82,10 +83,10 @@ class Overlay {
 
   Address self_;
   OverlayConfig cfg_;
-  std::set<Address> neighbours_;
+  FlatSet<Address> neighbours_;                // few (max_degree), looked up per message
   std::map<Address, TimePoint> pending_;   // our LINK_REQUESTs awaiting an answer -> deadline
   std::map<Address, TimePoint> cooldown_;  // peers that refused or timed out -> when to try again
-  std::set<Address> candidates_;
+  FlatSet<Address> candidates_;            // up to seeds x 1,024: 40 bytes each, not a tree node's 80
   TimePoint next_tick_{};
   TimePoint last_want_peers_{};
   TimePoint last_trade_{};  // at most one trade per refill interval

@@ -1,6 +1,7 @@
 #include "peer/peer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "common/overloaded.hpp"
@@ -10,9 +11,14 @@ namespace gossip {
 namespace {
 std::string join(const std::vector<Address>& list) {
   std::string s;
+  s.reserve(list.size() * 20);
   for (const auto& a : list) {
     if (!s.empty()) s += ',';
-    s += a.to_string();
+    if (a.is_v6()) s += '[';
+    s += a.ip;
+    s += a.is_v6() ? "]:" : ":";
+    char port[8];
+    s.append(port, static_cast<std::size_t>(std::to_chars(port, port + sizeof port, a.port).ptr - port));
   }
   return s;
 }
@@ -52,9 +58,8 @@ void Peer::receive(const Arrival& in, Now now, Effects& out) {
   }
 }
 
-void Peer::heard_from(const Address& peer) {
-  if (overlay_.is_neighbour(peer)) liveness_.on_traffic(peer);
-}
+// Liveness watches exactly our neighbours, so this is a no-op for anyone else.
+void Peer::heard_from(const Address& peer) { liveness_.on_traffic(peer); }
 
 // Requests and one-way messages from other peers. Anything else on the inbox is refused, and a refused
 // message is no sign of life.
@@ -65,8 +70,10 @@ void Peer::on_inbox(const wire::Message& m, Now now, Effects& out) {
   // arrive after them: a neighbour-only message from a peer we asked is its acceptance.
   const bool neighbour_only =
       std::holds_alternative<wire::Gossip>(m.body) || std::holds_alternative<wire::LivenessRequest>(m.body);
-  if (neighbour_only && overlay_.is_pending(from)) apply(overlay_.on_link_accept(from), now, out);
-  if (neighbour_only && !overlay_.is_neighbour(from)) return out.send(Socket::kInbox, from, wire::NotLinked{});
+  if (neighbour_only && !overlay_.is_neighbour(from)) {
+    if (overlay_.is_pending(from)) apply(overlay_.on_link_accept(from), now, out);
+    if (!overlay_.is_neighbour(from)) return out.send(Socket::kInbox, from, wire::NotLinked{});
+  }
   std::visit(Overloaded{
                  [&](const wire::LinkRequest& b) {
                    heard_from(from);
@@ -118,7 +125,7 @@ void Peer::on_seed_socket(const Address& seed, const wire::Message& m, Now now, 
         .kv("status", list->known ? "known" : "new")
         .kv("peers", join(list->peers))
         .kv("count", list->peers.size());
-    apply(membership_.on_peer_list(seed, list->known, list->peers, now.mono), now, out);
+    apply(membership_.on_peer_list(seed, list->known, list->peers, now.mono, rng_), now, out);
     if (membership_.joined()) overlay_.set_candidates(membership_.known_peers());
   } else if (const auto* err = std::get_if<wire::Error>(&m.body)) {
     out.log("seed_error").kv("seed", seed.to_string()).kv("reason", err->reason);
@@ -173,11 +180,11 @@ void Peer::on_gossip(const Address& from, const wire::Gossip& g, Now now, Effect
   forward(next_hop(g), from, out);
 }
 
-void Peer::forward(const wire::Gossip& g, const Address& from, Effects& out) {
+void Peer::forward(wire::Gossip g, const Address& from, Effects& out) {
   auto targets = forward_targets(overlay_.neighbours(), from, g.origin);
   if (targets.empty()) return;
   gossip_.stats().forwarded += targets.size();  // send_failed() takes back the copies not accepted
-  out.forward(std::move(targets), g);
+  out.forward(std::move(targets), std::move(g));
 }
 
 void Peer::originate(const wire::Gossip& g, Effects& out) {

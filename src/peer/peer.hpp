@@ -49,7 +49,7 @@ class Peer final : public ProtocolNode {
   void heard_from(const Address& peer);
 
   void originate(const wire::Gossip& g, Effects& out);
-  void forward(const wire::Gossip& g, const Address& from, Effects& out);
+  void forward(wire::Gossip g, const Address& from, Effects& out);
   void report_dead(const Address& peer, int misses, Now now, Effects& out);
   void apply(std::vector<Membership::Action> actions, Now now, Effects& out);
   void apply(std::vector<Overlay::Action> actions, Now now, Effects& out);

@@ -2,27 +2,80 @@
 
 namespace gossip {
 
-void SeenCache::expire(TimePoint now) {
-  while (!order_.empty() && order_.front().first + ttl_ <= now) {
-    ids_.erase(order_.front().second);
-    order_.pop_front();
+namespace {
+constexpr std::size_t kMinSlots = 16;
+
+// Fibonacci hashing: spreads ids whose low bits are alike over the table.
+std::size_t home(std::uint64_t id, std::size_t mask) {
+  return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+}  // namespace
+
+std::size_t SeenCache::slot_of(std::uint64_t id) const {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = home(id, mask);
+  while (slots_[i] != 0 && slots_[i] != id) i = (i + 1) & mask;
+  return i;
+}
+
+// Backward-shift deletion keeps every remaining id reachable from its home slot without tombstones.
+void SeenCache::erase_slot(std::size_t i) {
+  const std::size_t mask = slots_.size() - 1;
+  slots_[i] = 0;
+  for (std::size_t j = (i + 1) & mask; slots_[j] != 0; j = (j + 1) & mask) {
+    const std::size_t h = home(slots_[j], mask);
+    // Move slots_[j] into the hole at i unless its home lies cyclically in (i, j].
+    const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    slots_[j] = 0;
+    i = j;
   }
+}
+
+void SeenCache::resize(std::size_t capacity) {
+  std::vector<std::uint64_t> old = std::move(slots_);
+  slots_.assign(capacity, 0);
+  for (auto id : old)
+    if (id != 0) slots_[slot_of(id)] = id;
+}
+
+void SeenCache::remove_oldest() {
+  const auto id = order_.front().second;
+  order_.pop_front();
+  if (id == 0) {
+    has_zero_ = false;
+  } else {
+    erase_slot(slot_of(id));
+  }
+  // Shrink when mostly empty, so a burst does not pin memory.
+  if (slots_.size() > kMinSlots && order_.size() * 8 < slots_.size()) resize(slots_.size() / 2);
+}
+
+void SeenCache::expire(TimePoint now) {
+  while (!order_.empty() && order_.front().first + ttl_ <= now) remove_oldest();
 }
 
 bool SeenCache::contains(std::uint64_t id, TimePoint now) {
   expire(now);
-  return ids_.count(id) != 0;
+  if (id == 0) return has_zero_;
+  return !slots_.empty() && slots_[slot_of(id)] == id;
 }
 
 bool SeenCache::insert(std::uint64_t id, TimePoint now) {
   expire(now);
-  if (ids_.count(id)) return false;
-  while (ids_.size() >= max_) {
-    ids_.erase(order_.front().second);
-    order_.pop_front();
+  if (id == 0 ? has_zero_ : !slots_.empty() && slots_[slot_of(id)] == id) return false;
+  while (order_.size() >= max_) {
+    remove_oldest();
     ++evicted_;
   }
-  ids_.insert(id);
+  if (id == 0) {
+    has_zero_ = true;
+  } else {
+    if (slots_.empty()) slots_.assign(kMinSlots, 0);
+    if ((order_.size() + 1) * 2 > slots_.size()) resize(slots_.size() * 2);  // load at most 1/2
+    slots_[slot_of(id)] = id;
+  }
   order_.emplace_back(now, id);
   return true;
 }

@@ -1,12 +1,14 @@
 // seen_cache.hpp — the Message List: hashes of messages already handled, bounded in time and size.
-// Entries leave after `ttl` or, when full, oldest first; memory is flat under any load.
+// Entries leave after `ttl` or, when full, oldest first; memory is flat under any load. Every received
+// copy asks it, so the ids live in one open-addressing table (a lookup is one cache miss) that grows and
+// shrinks with what it holds.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/config.hpp"
@@ -21,15 +23,21 @@ class SeenCache {
   // Records `id`. Returns true if it was not present (a first sighting), false for a repeat.
   bool insert(std::uint64_t id, TimePoint now);
   bool contains(std::uint64_t id, TimePoint now);
-  std::size_t size() const { return ids_.size(); }
+  std::size_t size() const { return order_.size(); }
   std::size_t evicted() const { return evicted_; }  // removed by the size cap (not by expiry)
 
  private:
   void expire(TimePoint now);
+  void remove_oldest();
+  std::size_t slot_of(std::uint64_t id) const;  // where `id` is, or the empty slot where it would go
+  void erase_slot(std::size_t slot);
+  void resize(std::size_t capacity);
 
   Millis ttl_;
   std::size_t max_;
-  std::unordered_set<std::uint64_t> ids_;
+  // Linear probing over ids; 0 marks an empty slot, so id 0 itself is kept aside in has_zero_.
+  std::vector<std::uint64_t> slots_;
+  bool has_zero_ = false;
   std::deque<std::pair<TimePoint, std::uint64_t>> order_;  // insertion order = expiry order (one TTL)
   std::size_t evicted_ = 0;
 };

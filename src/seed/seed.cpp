@@ -34,7 +34,7 @@ void Seed::receive(const Arrival& in, Now now, Effects& out) {
 
 void Seed::on_register(const Address& peer, Now now, Effects& out) {
   const std::string name = peer.to_string();
-  auto reg = registry_.register_peer(peer, now.mono, wire::kMaxPeerList, rng_);
+  auto reg = registry_.register_peer(peer, now.mono, cfg_.seed.peer_list_max, rng_);
   if (reg.outcome == Registry::Outcome::kFull) {
     out.log("register_refused").kv("peer", name).kv("reason", "seed_full");
     return out.send(Socket::kInbox, peer, wire::Error{"seed_full"});

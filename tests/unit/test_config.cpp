@@ -92,6 +92,7 @@ TEST_CASE("a minimal peer config gets every documented default", "[config]") {
   CHECK(c.liveness.interval == milliseconds(13000));
   CHECK(c.liveness.max_misses == 3);
   CHECK(c.seed.max_peers == 10000);
+  CHECK(c.seed.peer_list_max == 1024);
   CHECK(c.seed.peer_ttl == milliseconds(120000));
 }
 
@@ -133,6 +134,7 @@ interval_ms = 1515
 max_misses = 16
 [seed]
 max_peers = 1717
+peer_list_max = 19
 peer_ttl_ms = 1818
 )";
   const auto c = parse_ok(text);
@@ -167,6 +169,7 @@ peer_ttl_ms = 1818
   CHECK(c.liveness.interval == milliseconds(1515));
   CHECK(c.liveness.max_misses == 16);
   CHECK(c.seed.max_peers == 1717);
+  CHECK(c.seed.peer_list_max == 19);
   CHECK(c.seed.peer_ttl == milliseconds(1818));
 }
 
@@ -285,6 +288,11 @@ TEST_CASE("a value out of range is refused with the allowed range and the value"
     CHECK(e.key == "overlay.max_degree");
     CHECK(e.line == 5);
     CHECK(e.reason == "must be between 1 and 64 (got 0)");
+  }
+  {
+    const auto e = parse_err(kMinimalPeer + "[seed]\npeer_list_max = 1025\n");  // the wire's limit
+    CHECK(e.key == "seed.peer_list_max");
+    CHECK(e.reason == "must be between 1 and 1024 (got 1025)");
   }
   {
     const auto e = parse_err(kMinimalPeer + "[liveness]\nmax_misses = 1001\n");

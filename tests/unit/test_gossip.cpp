@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <deque>
 #include <random>
 #include <set>
 #include <string>
@@ -141,6 +142,9 @@ TEST_CASE("message_id is FNV-1a 64 of origin, seq, created and body separated by
   const auto m = sample();
   const std::string text = std::string("10.0.0.9:7009") + '\0' + "5" + '\0' + "1700000000123456" + '\0' + "hello";
   CHECK(message_id(m) == fnv1a64(text));
+  auto v6 = m;
+  v6.origin = Address{"::1", 7009};  // the canonical form, brackets included
+  CHECK(message_id(v6) == fnv1a64(std::string("[::1]:7009") + '\0' + "5" + '\0' + "1700000000123456" + '\0' + "hello"));
 }
 
 TEST_CASE("message_id ignores hops", "[gossip]") {
@@ -182,7 +186,7 @@ TEST_CASE("message_id changes with body, seq, origin and created", "[gossip]") {
 }
 
 TEST_CASE("forward_targets excludes the sender and the origin", "[gossip]") {
-  const std::set<Address> n = {addr("10.0.0.1:1"), addr("10.0.0.2:1"), addr("10.0.0.3:1"), addr("10.0.0.4:1")};
+  const FlatSet<Address> n = {addr("10.0.0.1:1"), addr("10.0.0.2:1"), addr("10.0.0.3:1"), addr("10.0.0.4:1")};
   CHECK(forward_targets(n, addr("10.0.0.2:1"), addr("10.0.0.3:1")) ==
         std::vector<Address>{addr("10.0.0.1:1"), addr("10.0.0.4:1")});
   CHECK(forward_targets(n, addr("10.0.0.2:1"), addr("10.0.0.2:1")) ==
@@ -364,4 +368,34 @@ TEST_CASE("postponing origination after a stall delays the next message and neve
   CHECK(g.tick(t0 + 400ms, 3));
   g.postpone(t0 + 450ms);  // earlier than the next due time (500 ms): no change
   CHECK(g.next_deadline() == t0 + 500ms);
+}
+
+TEST_CASE("the Message List agrees with a plain set under random inserts, expiry and eviction", "[seen]") {
+  // Ids drawn from a small range collide in the table and exercise probing and backward-shift deletion;
+  // id 0 is a legal id too.
+  std::mt19937_64 rng(99);
+  SeenCache c(50ms, 300);
+  std::deque<std::pair<TimePoint, std::uint64_t>> model;
+  std::set<std::uint64_t> in;
+  TimePoint now = t0;
+  for (int i = 0; i < 200000; ++i) {
+    now += std::chrono::microseconds(std::uniform_int_distribution<int>(0, 400)(rng));
+    const std::uint64_t id = std::uniform_int_distribution<std::uint64_t>(0, 2000)(rng) * 0x100000001ull;
+    while (!model.empty() && model.front().first + 50ms <= now) {
+      in.erase(model.front().second);
+      model.pop_front();
+    }
+    const bool fresh = !in.count(id);
+    if (fresh) {
+      if (model.size() >= 300) {
+        in.erase(model.front().second);
+        model.pop_front();
+      }
+      model.emplace_back(now, id);
+      in.insert(id);
+    }
+    REQUIRE(c.insert(id, now) == fresh);
+    REQUIRE(c.size() == model.size());
+  }
+  for (std::uint64_t id = 0; id <= 2000; ++id) CHECK(c.contains(id * 0x100000001ull, now) == (in.count(id * 0x100000001ull) != 0));
 }

@@ -124,8 +124,8 @@ TEST_CASE("a seed that does not answer in time is replaced by one not tried yet"
   const auto first = register_targets(m.start(t0, rng));
   REQUIRE(first.size() == 3);
   // Two answer, the third stays silent.
-  m.on_peer_list(first[0], false, {peer(1)}, t0 + 10ms);
-  m.on_peer_list(first[1], false, {peer(2)}, t0 + 20ms);
+  m.on_peer_list(first[0], false, {peer(1)}, t0 + 10ms, rng);
+  m.on_peer_list(first[1], false, {peer(2)}, t0 + 20ms, rng);
   CHECK_FALSE(m.joined());  // 2 of 3 needed
 
   const auto actions = m.tick(t0 + 2000ms, rng);
@@ -140,10 +140,10 @@ TEST_CASE("a seed that does not answer in time is replaced by one not tried yet"
   CHECK(all_of_type<Membership::RoundFailed>(actions).empty());
 
   // A late answer from the seed that timed out is ignored.
-  CHECK(m.on_peer_list(first[2], false, {peer(9)}, t0 + 2100ms).empty());
+  CHECK(m.on_peer_list(first[2], false, {peer(9)}, t0 + 2100ms, rng).empty());
   CHECK_FALSE(m.joined());
 
-  const auto joined = all_of_type<Membership::Joined>(m.on_peer_list(replacement[0], false, {peer(3)}, t0 + 2200ms));
+  const auto joined = all_of_type<Membership::Joined>(m.on_peer_list(replacement[0], false, {peer(3)}, t0 + 2200ms, rng));
   REQUIRE(joined.size() == 1);
   CHECK(joined[0].peers == std::vector<Address>{peer(1), peer(2), peer(3)});
 }
@@ -215,19 +215,63 @@ TEST_CASE("a peer with one seed that never answers keeps retrying with growing, 
   }
 }
 
+// Found by the simulator's fault campaign: two of three seeds timed out in one round, the third answered,
+// and the peer then waited for nothing, for ever (registered with one seed, never joined, never
+// re-registering, until that seed's lease dropped it).
+TEST_CASE("a round that ends short of a majority backs off and asks the other seeds again", "[membership]") {
+  std::mt19937_64 rng(21);
+  Membership m(seeds(3), timing());
+  const auto first = register_targets(m.start(t0, rng));
+  REQUIRE(first.size() == 2);
+  const auto after_timeouts = m.tick(t0 + 2000ms, rng);  // both silent: the third seed is asked
+  const auto third = register_targets(after_timeouts);
+  REQUIRE(third.size() == 1);
+  const auto answered = m.on_peer_list(third[0], false, {peer(1)}, t0 + 2010ms, rng);
+  CHECK_FALSE(m.joined());
+  const auto failed = all_of_type<Membership::RoundFailed>(answered);
+  REQUIRE(failed.size() == 1);  // the round is over: nobody else to wait for
+  CHECK(m.next_deadline() == t0 + 2010ms + failed[0].delay);
+  const auto retry = register_targets(m.tick(m.next_deadline(), rng));
+  REQUIRE(retry.size() == 1);  // one more seed makes a majority with the one that answered
+  CHECK(retry[0] != third[0]);
+  CHECK(all_of_type<Membership::Joined>(m.on_peer_list(retry[0], false, {peer(2)}, m.next_deadline(), rng)).size() == 1);
+}
+
+// Found by the fault campaign: while the other seeds were cut off for longer than a lease, the seed that
+// had answered expired the peer, which never re-registered because it had not joined.
+TEST_CASE("a peer short of a majority keeps re-registering with the seeds that answered", "[membership]") {
+  std::mt19937_64 rng(22);
+  Membership m(seeds(3), timing());
+  const auto first = register_targets(m.start(t0, rng));
+  m.on_peer_list(first[0], false, {peer(1)}, t0 + 10ms, rng);  // one answers; the rest never will
+  TimePoint now = t0 + 10ms;
+  int reregistered = 0;
+  while (now < t0 + 10ms + 3 * timing().reregister_interval) {
+    now = m.next_deadline();
+    for (const auto& s : all_of_type<Membership::SendRegister>(m.tick(now, rng)))
+      if (s.seed == first[0]) {
+        ++reregistered;
+        CHECK_FALSE(s.fresh);  // on its socket: it has answered before
+        m.on_peer_list(first[0], true, {peer(1)}, now + 5ms, rng);
+      }
+  }
+  CHECK_FALSE(m.joined());
+  CHECK(reregistered >= 3);
+}
+
 TEST_CASE("joined once a majority answered, with the union of their lists", "[membership]") {
   std::mt19937_64 rng(16);
   Membership m(seeds(3), timing());
   const auto first = register_targets(m.start(t0, rng));
   REQUIRE(first.size() == 2);
 
-  const auto r1 = m.on_peer_list(first[0], false, {peer(1), peer(2)}, t0 + 5ms);
+  const auto r1 = m.on_peer_list(first[0], false, {peer(1), peer(2)}, t0 + 5ms, rng);
   REQUIRE(all_of_type<Membership::SeedRegistered>(r1).size() == 1);
   CHECK(all_of_type<Membership::SeedRegistered>(r1)[0].seed == first[0]);
   CHECK(all_of_type<Membership::Joined>(r1).empty());
   CHECK_FALSE(m.joined());
 
-  const auto r2 = m.on_peer_list(first[1], false, {peer(2), peer(3)}, t0 + 6ms);
+  const auto r2 = m.on_peer_list(first[1], false, {peer(2), peer(3)}, t0 + 6ms, rng);
   CHECK(all_of_type<Membership::SeedRegistered>(r2).size() == 1);
   const auto joined = all_of_type<Membership::Joined>(r2);
   REQUIRE(joined.size() == 1);
@@ -243,7 +287,7 @@ TEST_CASE("joined once a majority answered, with the union of their lists", "[me
   const auto other = seeds(3);
   for (const auto& s : other)
     if (std::find(first.begin(), first.end(), s) == first.end())
-      CHECK(m.on_peer_list(s, false, {peer(8)}, t0 + 7ms).empty());
+      CHECK(m.on_peer_list(s, false, {peer(8)}, t0 + 7ms, rng).empty());
   CHECK(m.known_peers().size() == 3);
   // Nothing more to do until re-registration.
   CHECK(m.tick(t0 + 2000ms, rng).empty());
@@ -254,8 +298,8 @@ TEST_CASE("a joined peer re-registers with its seeds every reregister_interval",
   std::mt19937_64 rng(17);
   Membership m(seeds(3), timing());
   const auto first = register_targets(m.start(t0, rng));
-  m.on_peer_list(first[0], false, {peer(1)}, t0);
-  m.on_peer_list(first[1], false, {peer(2)}, t0);
+  m.on_peer_list(first[0], false, {peer(1)}, t0, rng);
+  m.on_peer_list(first[1], false, {peer(2)}, t0, rng);
   REQUIRE(m.joined());
 
   CHECK(m.tick(t0 + 29999ms, rng).empty());
@@ -270,12 +314,12 @@ TEST_CASE("a joined peer re-registers with its seeds every reregister_interval",
   CHECK(targets == expected);
 
   // Known answers refresh the lists without any event.
-  const auto ans = m.on_peer_list(first[0], true, {peer(4)}, t0 + 30010ms);
+  const auto ans = m.on_peer_list(first[0], true, {peer(4)}, t0 + 30010ms, rng);
   CHECK(ans.empty());
   CHECK(m.known_peers() == std::vector<Address>{peer(2), peer(4)});
 
   // And again one interval later.
-  m.on_peer_list(first[1], true, {peer(2)}, t0 + 30010ms);
+  m.on_peer_list(first[1], true, {peer(2)}, t0 + 30010ms, rng);
   CHECK(register_targets(m.tick(t0 + 60000ms, rng)).size() == 2);
 }
 
@@ -283,13 +327,13 @@ TEST_CASE("a registered seed that answers new on re-registration reports Dropped
   std::mt19937_64 rng(18);
   Membership m(seeds(3), timing());
   const auto first = register_targets(m.start(t0, rng));
-  m.on_peer_list(first[0], false, {}, t0);
-  m.on_peer_list(first[1], false, {}, t0);
+  m.on_peer_list(first[0], false, {}, t0, rng);
+  m.on_peer_list(first[1], false, {}, t0, rng);
   m.tick(t0 + 30000ms, rng);
-  const auto dropped = all_of_type<Membership::DroppedBySeed>(m.on_peer_list(first[0], false, {peer(5)}, t0 + 30001ms));
+  const auto dropped = all_of_type<Membership::DroppedBySeed>(m.on_peer_list(first[0], false, {peer(5)}, t0 + 30001ms, rng));
   REQUIRE(dropped.size() == 1);
   CHECK(dropped[0].seed == first[0]);
-  CHECK(all_of_type<Membership::DroppedBySeed>(m.on_peer_list(first[1], true, {}, t0 + 30001ms)).empty());
+  CHECK(all_of_type<Membership::DroppedBySeed>(m.on_peer_list(first[1], true, {}, t0 + 30001ms, rng)).empty());
   CHECK(m.joined());
 }
 
@@ -297,11 +341,11 @@ TEST_CASE("a registered seed that stops answering re-registration is replaced by
   std::mt19937_64 rng(19);
   Membership m(seeds(3), timing());
   const auto first = register_targets(m.start(t0, rng));
-  m.on_peer_list(first[0], false, {}, t0);
-  m.on_peer_list(first[1], false, {}, t0);
+  m.on_peer_list(first[0], false, {}, t0, rng);
+  m.on_peer_list(first[1], false, {}, t0, rng);
   const TimePoint t1 = t0 + 30000ms;
   m.tick(t1, rng);
-  m.on_peer_list(first[1], true, {}, t1 + 10ms);  // first[0] stays silent
+  m.on_peer_list(first[1], true, {}, t1 + 10ms, rng);  // first[0] stays silent
   const auto actions = m.tick(t1 + 2000ms, rng);
   const auto timed_out = all_of_type<Membership::SeedTimedOut>(actions);
   REQUIRE(timed_out.size() == 1);
@@ -312,7 +356,7 @@ TEST_CASE("a registered seed that stops answering re-registration is replaced by
   REQUIRE(replacement.size() == 1);
   CHECK(std::find(first.begin(), first.end(), replacement[0]) == first.end());
   // Its answer restores the majority: joined again.
-  CHECK(all_of_type<Membership::Joined>(m.on_peer_list(replacement[0], false, {}, t1 + 2100ms)).size() == 1);
+  CHECK(all_of_type<Membership::Joined>(m.on_peer_list(replacement[0], false, {}, t1 + 2100ms, rng)).size() == 1);
 }
 
 TEST_CASE("a registered seed timing out while another is still being re-asked is replaced at once",
@@ -321,11 +365,11 @@ TEST_CASE("a registered seed timing out while another is still being re-asked is
   std::mt19937_64 rng(20);
   Membership m(seeds(3), timing());
   const auto first = register_targets(m.start(t0, rng));
-  m.on_peer_list(first[0], false, {}, t0);
-  m.on_peer_list(first[1], false, {}, t0);
+  m.on_peer_list(first[0], false, {}, t0, rng);
+  m.on_peer_list(first[1], false, {}, t0, rng);
   const TimePoint t1 = t0 + 30000ms;
   REQUIRE(register_targets(m.tick(t1, rng)).size() == 2);  // periodic: both asked, deadline t1+2s
-  m.on_peer_list(first[1], true, {}, t1 + 10ms);             // first[1] answers, first[0] is silent
+  m.on_peer_list(first[1], true, {}, t1 + 10ms, rng);             // first[1] answers, first[0] is silent
   const auto refreshed = register_targets(m.refresh(t1 + 1000ms));
   REQUIRE(refreshed == std::vector<Address>{first[1]});       // deadline t1+3s
 
@@ -344,12 +388,12 @@ TEST_CASE("refresh re-asks registered seeds at most once per register_timeout", 
   Membership m(seeds(3), timing());
   const auto first = register_targets(m.start(t0, rng));
   CHECK(m.refresh(t0).empty());  // nothing registered yet
-  m.on_peer_list(first[0], false, {}, t0 + 1ms);
-  m.on_peer_list(first[1], false, {}, t0 + 1ms);
+  m.on_peer_list(first[0], false, {}, t0 + 1ms, rng);
+  m.on_peer_list(first[1], false, {}, t0 + 1ms, rng);
   const TimePoint t1 = t0 + 5000ms;
   CHECK(register_targets(m.refresh(t1)).size() == 2);
-  m.on_peer_list(first[0], true, {}, t1 + 1ms);
-  m.on_peer_list(first[1], true, {}, t1 + 1ms);
+  m.on_peer_list(first[0], true, {}, t1 + 1ms, rng);
+  m.on_peer_list(first[1], true, {}, t1 + 1ms, rng);
   CHECK(m.refresh(t1 + 1999ms).empty());
   CHECK(register_targets(m.refresh(t1 + 2000ms)).size() == 2);
 }

@@ -1,14 +1,10 @@
 // Unit tests for src/peer/overlay.*: link requests up to target, acceptance up to max, trading a link for
-// a newcomer, cool-downs, crossing requests, hand-overs, and a whole overlay of 30 peers simulated
-// in-process by delivering each Overlay's actions to the others.
+// a newcomer, cool-downs, crossing requests, hand-overs. Whole overlays of real peers are in
+// test_simulator.cpp.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
-#include <map>
-#include <memory>
-#include <queue>
 #include <random>
 #include <set>
 #include <string>
@@ -156,7 +152,7 @@ TEST_CASE("a full peer rejects a requester whose degree is at or above target", 
     REQUIRE(a.size() == 1);
     CHECK(std::get<Overlay::RejectLink>(a[0]).reason == "full");
   }
-  CHECK(o.neighbours() == std::set<Address>{peer(1), peer(2), peer(3), peer(4)});
+  CHECK(o.neighbours() == FlatSet<Address>{peer(1), peer(2), peer(3), peer(4)});
 }
 
 TEST_CASE("a full peer trades a random neighbour for a requester with no links", "[overlay]") {
@@ -319,8 +315,8 @@ TEST_CASE("crossing link requests between two peers settle into one link", "[ove
   // Then the accepts arrive: nothing more happens.
   CHECK(a.on_link_accept(peer(2)).empty());
   CHECK(b.on_link_accept(peer(1)).empty());
-  CHECK(a.neighbours() == std::set<Address>{peer(2)});
-  CHECK(b.neighbours() == std::set<Address>{peer(1)});
+  CHECK(a.neighbours() == FlatSet<Address>{peer(2)});
+  CHECK(b.neighbours() == FlatSet<Address>{peer(1)});
   // No timeout fires later for the settled request.
   CHECK(all_of_type<Overlay::LinkDown>(a.tick(t0 + 5000ms, rng)).empty());
   CHECK(a.degree() == 1);
@@ -398,221 +394,4 @@ TEST_CASE("drop removes a neighbour or a pending request and cools it down", "[o
   REQUIRE(p.size() == 1);
   CHECK_FALSE(std::get<Overlay::LinkDown>(p[0]).was_neighbour);
   CHECK_FALSE(o.is_pending(peer(1)));
-}
-
-// ---- a whole overlay, simulated in one process -------------------------------------------------------
-
-namespace {
-
-struct SimMessage {
-  struct Request {
-    std::uint64_t degree;
-  };
-  struct Accept {};
-  struct Reject {
-    std::string reason;
-  };
-  struct Unlink {
-    std::string reason;
-    std::optional<Address> suggest;
-  };
-  TimePoint at;
-  std::uint64_t order;  // tie-break for equal delivery times, drawn at random
-  Address from;
-  Address to;
-  std::variant<Request, Accept, Reject, Unlink> body;
-};
-
-// Delivers each Overlay's actions to the others with a random latency well below link_timeout, in a
-// random order, and ticks every Overlay at its deadline.
-class OverlaySim {
- public:
-  OverlaySim(OverlayConfig cfg, std::uint64_t seed) : cfg_(cfg), rng_(seed) {}
-
-  void join(const Address& a) {
-    auto o = std::make_unique<Overlay>(a, cfg_);
-    o->set_candidates(joined_);  // what the seeds would list: everyone registered before it
-    nodes_.emplace(a, std::move(o));
-    joined_.push_back(a);
-  }
-
-  void run_for(std::chrono::milliseconds d) {
-    const TimePoint end = now_ + d;
-    while (now_ < end) {
-      now_ += 5ms;
-      deliver_due();
-      for (auto& [addr, o] : nodes_)
-        if (o->next_deadline() <= now_) apply(addr, o->tick(now_, rng_));
-    }
-  }
-
-  bool quiet() const { return inflight_.empty(); }
-  const std::map<Address, std::unique_ptr<Overlay>>& nodes() const { return nodes_; }
-  std::size_t max_degree_seen() const { return max_seen_; }
-  int trades() const { return trades_; }
-
-  // Number of connected components of the undirected neighbour graph.
-  int components() const {
-    std::set<Address> seen;
-    int count = 0;
-    for (const auto& [start, o] : nodes_) {
-      if (seen.count(start)) continue;
-      ++count;
-      std::deque<Address> todo{start};
-      seen.insert(start);
-      while (!todo.empty()) {
-        const auto at = todo.front();
-        todo.pop_front();
-        for (const auto& n : nodes_.at(at)->neighbours())
-          if (seen.insert(n).second) todo.push_back(n);
-      }
-    }
-    return count;
-  }
-
-  // Every link is known to both ends.
-  bool symmetric() const {
-    for (const auto& [a, o] : nodes_)
-      for (const auto& b : o->neighbours())
-        if (!nodes_.count(b) || !nodes_.at(b)->is_neighbour(a)) return false;
-    return true;
-  }
-
- private:
-  void send(const Address& from, const Address& to, decltype(SimMessage::body) body) {
-    const auto latency = std::chrono::milliseconds(std::uniform_int_distribution<int>(1, 40)(rng_));
-    inflight_.push_back(SimMessage{now_ + latency, rng_(), from, to, std::move(body)});
-  }
-
-  void apply(const Address& at, const std::vector<Overlay::Action>& actions) {
-    Overlay& self = *nodes_.at(at);
-    for (const auto& action : actions) {
-      std::visit(
-          [&](const auto& a) {
-            using T = std::decay_t<decltype(a)>;
-            if constexpr (std::is_same_v<T, Overlay::RequestLink>) {
-              send(at, a.to, SimMessage::Request{self.degree()});
-            } else if constexpr (std::is_same_v<T, Overlay::AcceptLink>) {
-              send(at, a.peer, SimMessage::Accept{});
-            } else if constexpr (std::is_same_v<T, Overlay::RejectLink>) {
-              send(at, a.peer, SimMessage::Reject{a.reason});
-            } else if constexpr (std::is_same_v<T, Overlay::LinkDown>) {
-              if (a.unlink_reason) send(at, a.peer, SimMessage::Unlink{*a.unlink_reason, a.suggest});
-              if (a.reason == "traded") ++trades_;
-            } else if constexpr (std::is_same_v<T, Overlay::WantPeers>) {
-              self.set_candidates(joined_);
-            }
-          },
-          action);
-      max_seen_ = std::max(max_seen_, self.degree());
-      REQUIRE(self.degree() <= static_cast<std::size_t>(cfg_.max_degree));
-    }
-  }
-
-  void deliver_due() {
-    std::vector<SimMessage> due;
-    for (auto it = inflight_.begin(); it != inflight_.end();) {
-      if (it->at <= now_) {
-        due.push_back(std::move(*it));
-        it = inflight_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    std::sort(due.begin(), due.end(), [](const SimMessage& x, const SimMessage& y) {
-      return x.at != y.at ? x.at < y.at : x.order < y.order;
-    });
-    for (const auto& m : due) {
-      Overlay& o = *nodes_.at(m.to);
-      std::visit(
-          [&](const auto& b) {
-            using T = std::decay_t<decltype(b)>;
-            if constexpr (std::is_same_v<T, SimMessage::Request>) {
-              apply(m.to, o.on_link_request(m.from, b.degree, now_, rng_));
-            } else if constexpr (std::is_same_v<T, SimMessage::Accept>) {
-              apply(m.to, o.on_link_accept(m.from));
-            } else if constexpr (std::is_same_v<T, SimMessage::Reject>) {
-              apply(m.to, o.on_link_reject(m.from, b.reason, now_));
-            } else {
-              apply(m.to, o.on_unlink(m.from, b.reason, b.suggest, now_));
-            }
-          },
-          m.body);
-    }
-  }
-
-  OverlayConfig cfg_;
-  std::mt19937_64 rng_;
-  TimePoint now_ = t0;
-  std::map<Address, std::unique_ptr<Overlay>> nodes_;
-  std::vector<Address> joined_;
-  std::vector<SimMessage> inflight_;
-  std::size_t max_seen_ = 0;
-  int trades_ = 0;
-};
-
-}  // namespace
-
-TEST_CASE("30 peers joining one by one never exceed max_degree and end up in one connected overlay",
-          "[overlay][sim]") {
-  for (const auto& [target, max] : std::vector<std::pair<int, int>>{{2, 4}, {3, 5}, {2, 3}}) {
-    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-      INFO("target=" << target << " max=" << max << " seed=" << seed);
-      OverlayConfig cfg = config(target, max);
-      cfg.link_timeout = 500ms;
-      cfg.refill_interval = 500ms;
-      OverlaySim sim(cfg, seed * 1000 + static_cast<std::uint64_t>(target * 10 + max));
-      int disconnected_after_join = 0;
-      for (int i = 0; i < 30; ++i) {
-        sim.join(peer(i + 1));
-        sim.run_for(2000ms);
-        REQUIRE(sim.max_degree_seen() <= static_cast<std::size_t>(max));
-        if (sim.components() != 1) ++disconnected_after_join;
-      }
-      CHECK(disconnected_after_join == 0);  // connected again 2 s after every join (trades included)
-      sim.run_for(30000ms);
-      REQUIRE(sim.quiet());
-      CHECK(sim.trades() > 0);  // newcomers did get room through trades
-      CHECK(sim.max_degree_seen() <= static_cast<std::size_t>(max));
-      CHECK(sim.max_degree_seen() >= static_cast<std::size_t>(target));
-      CHECK(sim.symmetric());
-      CHECK(sim.components() == 1);
-      std::size_t below_target = 0;
-      for (const auto& [a, o] : sim.nodes()) {
-        CHECK(o->degree() >= 1);
-        CHECK(o->degree() <= static_cast<std::size_t>(max));
-        if (o->degree() < static_cast<std::size_t>(target)) ++below_target;
-      }
-      CHECK(below_target == 0);
-    }
-  }
-}
-
-// With target_degree == max_degree, a traded-away peer is below target; if that entitled it to a trade
-// at the next full peer, trading would never stop when no target-regular graph exists (31 peers x 3 links
-// is odd). Trades are therefore only for peers with no link at all.
-TEST_CASE("an overlay with target_degree equal to max_degree settles instead of trading forever",
-          "[overlay][sim]") {
-  OverlayConfig cfg = config(3, 3);
-  cfg.link_timeout = 500ms;
-  cfg.refill_interval = 500ms;
-  OverlaySim sim(cfg, 4242);
-  for (int i = 0; i < 31; ++i) {
-    sim.join(peer(i + 1));
-    sim.run_for(2000ms);
-  }
-  sim.run_for(30000ms);
-  const int trades_before = sim.trades();
-  auto links = [&] {
-    std::map<Address, std::set<Address>> g;
-    for (const auto& [a, o] : sim.nodes()) g[a] = o->neighbours();
-    return g;
-  };
-  const auto before = links();
-  sim.run_for(30000ms);
-  INFO("trades during the last 30 s: " << sim.trades() - trades_before);
-  CHECK(sim.trades() == trades_before);
-  // Peers below target still ask now and then (and are refused); the links themselves stay put.
-  CHECK(links() == before);
-  CHECK(sim.components() == 1);
 }

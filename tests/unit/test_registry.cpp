@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <map>
 #include <set>
 #include <string>
 
@@ -179,4 +180,40 @@ TEST_CASE("a peer whose registration is ttl old expires, and re-registering rene
   CHECK_FALSE(r.contains(peer(2)));
   CHECK(r.expire(t0 + 220s, 120s) == std::vector<Address>{peer(1)});
   CHECK(r.size() == 0);
+}
+
+TEST_CASE("samples are uniform over the other peers, whatever the requester's place", "[registry]") {
+  Registry r(1000);
+  std::mt19937_64 rng(8);
+  for (int i = 0; i < 40; ++i) r.register_peer(peer(i), t0, kNoLimit, rng);
+  std::map<Address, int> hits;
+  for (int round = 0; round < 4000; ++round) {
+    const auto who = peer(round % 40);
+    for (const auto& a : r.register_peer(who, t0, 10, rng).others) {
+      REQUIRE(a != who);
+      ++hits[a];
+    }
+  }
+  // 4,000 samples of 10 of 39: each peer is picked about 4000 * 10 / 40 = 1,000 times.
+  REQUIRE(hits.size() == 40);
+  for (const auto& [a, n] : hits) {
+    CHECK(n > 850);
+    CHECK(n < 1150);
+  }
+}
+
+TEST_CASE("removals in any order keep every answer made of registered peers", "[registry]") {
+  Registry r(1000);
+  std::mt19937_64 rng(9);
+  std::set<Address> in;
+  for (int i = 0; i < 300; ++i) {
+    r.register_peer(peer(i), t0, kNoLimit, rng);
+    in.insert(peer(i));
+  }
+  for (int i = 0; i < 300; i += 3) {
+    CHECK(r.leave(peer((i * 7) % 300)) == (in.erase(peer((i * 7) % 300)) == 1));
+    REQUIRE(r.size() == in.size());
+    for (const auto& a : r.register_peer(*in.begin(), t0, 20, rng).others) CHECK(in.count(a) == 1);
+  }
+  CHECK(r.peers() == std::vector<Address>(in.begin(), in.end()));
 }
