@@ -9,7 +9,7 @@ import os
 from collections import defaultdict
 
 from aggregate_load import find_config, read_max_degree
-from aggregate_logfmt import format_ts
+from toolkit.timestamps import format_ts
 
 INF = float("inf")
 

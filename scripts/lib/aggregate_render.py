@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from aggregate_logfmt import parse_ts
+from toolkit.timestamps import parse_ts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL_TIMEOUT_S = 120

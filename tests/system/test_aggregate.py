@@ -23,7 +23,8 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures", "aggregate")
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 
 from aggregate_analysis import Life, norm_signal, percentile  # noqa: E402
-from aggregate_logfmt import format_ts, parse_line, parse_ts  # noqa: E402
+from toolkit.logfmt import parse_line  # noqa: E402
+from toolkit.timestamps import format_ts, parse_ts  # noqa: E402
 
 NO_PICTURES = ["--plot-python", "none", "--graphviz", "none"]
 TESTS = []

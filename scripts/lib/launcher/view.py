@@ -6,14 +6,15 @@ Reads the nodes' logs incrementally (from an offset, one command per host) and n
 """
 from __future__ import annotations
 
-import datetime
 import glob
 import os
 import sys
 import time
 from typing import TextIO
 
-from . import logfmt, remote
+from . import remote
+from toolkit.logfmt import parse_line
+from toolkit.timestamps import parse_ts
 
 
 class _Node:
@@ -75,7 +76,7 @@ class LiveView:
                     continue
                 n.offset += end + 1  # a half-written last line is read again next time
                 for line in data[:end].decode(errors="replace").splitlines():
-                    e = logfmt.parse_line(line)
+                    e = parse_line(line)
                     batch.append((e.get("ts", ""), n, e))
         self._poll_launcher_events(batch)
         batch.sort(key=lambda x: x[0])  # the ISO timestamps sort as text
@@ -98,7 +99,7 @@ class LiveView:
             return
         self.events_offset += end + 1
         for line in data[:end].decode(errors="replace").splitlines():
-            e = logfmt.parse_line(line)
+            e = parse_line(line)
             batch.append((e.get("ts", ""), None, e))
 
     def _on_launcher_event(self, e: dict[str, str]) -> None:
@@ -180,11 +181,9 @@ class LiveView:
 
 
 def _parse_ts(ts: str) -> float | None:
-    try:
-        return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-            tzinfo=datetime.timezone.utc).timestamp()
-    except ValueError:
-        return None
+    """A line's ts= in seconds since the epoch (time.time()'s scale); None when it is not a timestamp."""
+    us = parse_ts(ts)
+    return None if us is None else us / 1e6
 
 
 def delivery_summary(logs_dir: str, records: list[dict] | None = None) -> list[str]:
@@ -200,7 +199,7 @@ def delivery_summary(logs_dir: str, records: list[dict] | None = None) -> list[s
         role = os.path.basename(path).split("-", 1)[0]
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
-                e = logfmt.parse_line(line.rstrip("\n"))
+                e = parse_line(line.rstrip("\n"))
                 ev, me, t = e.get("event"), e.get("node", ""), _parse_ts(e.get("ts", ""))
                 if role == "peer" and t is not None:
                     w = window.setdefault(me, [None, None])
