@@ -1,6 +1,7 @@
 """The Python toolkit shared by scripts/launch, scripts/aggregate, scripts/bench and tests/system: one logfmt
-parser and writer (logfmt.py), one timestamp parser and formatter (timestamps.py) and one node config
-writer (node_config.py). Put scripts/lib on sys.path and `from toolkit import ...`.
+parser and writer (logfmt.py), one timestamp parser and formatter (timestamps.py), one node config writer
+(node_config.py), one way to start, watch and stop nodes on this machine by PID (local_nodes.py) and the
+overlay as the logs describe it (overlay.py). Put scripts/lib on sys.path and `from toolkit import ...`.
 
 Standard library only. What scripts/aggregate imports runs on any Python 3.8+.
 """
