@@ -16,6 +16,9 @@ from toolkit.timestamps import parse_ts
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL_TIMEOUT_S = 120
 SEED_LINES_MAX_PEERS = 30  # above this many peers, overlay.png leaves out the seed-to-peer registration lines
+# neato's layout time grows with the square of the nodes and more (200 peers: 40 s on a 2-core machine, 1,000:
+# many minutes), so above this many it would only run into TOOL_TIMEOUT_S before dot drew the picture anyway.
+NEATO_MAX_NODES = 500
 
 
 def write_timeline(data, path):
@@ -87,11 +90,12 @@ def write_dot(summary, extras, path, title):
         f.write("\n".join(lines) + "\n")
 
 
-def render_dot(dot_path, png_path, graphviz):
-    """Returns None when drawn, else the reason it was not."""
+def render_dot(dot_path, png_path, graphviz, nodes):
+    """Draws the graph of `nodes` nodes. Returns None when drawn, else the reason it was not."""
     if graphviz == "none":
         return "skipped (--graphviz none)"
-    tools = [graphviz] if graphviz != "auto" else [shutil.which("neato"), shutil.which("dot")]
+    auto = [shutil.which("neato"), shutil.which("dot")] if nodes <= NEATO_MAX_NODES else [shutil.which("dot")]
+    tools = [graphviz] if graphviz != "auto" else auto
     tools = [t for t in tools if t]
     if not tools:
         return "Graphviz (neato/dot) is not installed"
