@@ -52,43 +52,47 @@ def stop_processes(procs, grace_s):
 
 
 class LogTail:
-    """A log file read as it grows: whole lines only (a half-written last line waits for the next read),
-    each parsed once by `parse` (bytes -> dict). Either a path, or a folder and a file name prefix: a node
-    names its log after its own address, known only once it runs. A missing file reads as no lines."""
+    """A log read as it grows: whole lines only (a half-written last line waits for the rest), each parsed
+    once by `parse` (bytes -> dict). The file is a path, or a folder and a file name prefix (a node names
+    its log after its own address, known only once it runs); a missing file reads as no lines. feed() takes
+    bytes fetched some other way (from another host). keep=False keeps no lines, for long runs."""
 
-    def __init__(self, path=None, directory=None, prefix="", parse=parse_line):
+    def __init__(self, path=None, directory=None, prefix="", parse=parse_line, offset=0, keep=True):
         self.path = path
         self.directory = directory
         self.prefix = prefix
         self.parse = parse
-        self.lines = []     # every line parsed so far, in file order
-        self._offset = 0
+        self.offset = offset  # bytes of the file taken so far, a half-written last line included
+        self.keep = keep
+        self.lines = []       # every line parsed so far, in file order (when keep)
         self._partial = b""
-        self._handed = 0    # lines already returned by new()
+        self._handed = 0      # lines already returned by new()
 
-    def _find(self):
+    def feed(self, data):
+        """Takes the bytes that followed self.offset; returns the lines they complete, parsed."""
+        self.offset += len(data)
+        parts = (self._partial + data).split(b"\n")
+        self._partial = parts.pop()
+        lines = [self.parse(raw) for raw in parts if raw]
+        if self.keep:
+            self.lines += lines
+        return lines
+
+    def read(self):
+        """Parses what the file gained since the last read. Returns every line so far (self.lines)."""
         if self.path is None and self.directory and os.path.isdir(self.directory):
             names = sorted(n for n in os.listdir(self.directory) if n.startswith(self.prefix) and n.endswith(".log"))
             self.path = os.path.join(self.directory, names[0]) if names else None
-        return self.path
-
-    def read(self):
-        """Parses what was appended since the last read. Returns every line so far (self.lines)."""
-        path = self._find()
         try:
-            with open(path or "", "rb") as f:
-                f.seek(self._offset)
-                data = f.read()
+            with open(self.path or "", "rb") as f:
+                f.seek(self.offset)
+                self.feed(f.read())
         except OSError:  # not there yet
-            return self.lines
-        self._offset += len(data)
-        parts = (self._partial + data).split(b"\n")
-        self._partial = parts.pop()
-        self.lines += [self.parse(raw) for raw in parts if raw]
+            pass
         return self.lines
 
     def new(self):
-        """The lines no earlier new() returned, after reading what was appended."""
+        """The lines no earlier new() returned, after reading what the file gained."""
         self.read()
         out = self.lines[self._handed:]
         self._handed = len(self.lines)
