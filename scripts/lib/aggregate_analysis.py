@@ -261,8 +261,8 @@ class Run:
         self.seeds = [a for a in nodes if self.roles[a] == "seed"]
         self.has_log = {a for a in nodes if self.by_node.get(a)}
         self.hosts = {a: m["host"] for a, m in self.meta.items() if isinstance(m.get("host"), str) and m["host"]}
+        self.times = {a: [r.ts for r in own] for a, own in self.by_node.items()}  # for bisecting
         self._clock_keys = {}
-        self._times = {}
         self.notes += ["node %s: role unknown (no started line, file name or telling event); ignored" % a
                        for a in nodes if self.roles[a] is None]
         self.notes += ["%s %s is in nodes.json but has no log lines: not judged" % (self.roles[a] or "node", a)
@@ -292,15 +292,6 @@ class Run:
     def own(self, addr):
         """The node's records, in time order ([] for none)."""
         return self.by_node.get(addr, [])
-
-    def times(self, addr):
-        """The ts of each of the node's records (for bisecting)."""
-        if addr not in self._times:
-            self._times[addr] = [r.ts for r in self.own(addr)]
-        return self._times[addr]
-
-    def host_of(self, addr):
-        return self.hosts.get(addr)
 
     def clock_key(self, addr):
         """Whose clock a node's lines carry: its nodes.json host, else its IP."""
@@ -350,8 +341,8 @@ def build_lives(run, launcher):
                 life.add(r.ts, "end")
             elif r.event == "neighbour_up":
                 life.add(r.ts, "nup")
-        if run.host_of(a):
-            on_host[run.host_of(a)].append(life)
+        if run.hosts.get(a):
+            on_host[run.hosts.get(a)].append(life)
     for s in launcher.signals:
         effect = SIGNAL_EFFECT.get(s["signal"])
         if effect and s["address"] in lives:
@@ -455,7 +446,7 @@ def judge_delivery(run, lives, msgs, isolations, problems):
                 and not olife.proc_through(m.t0, window_end))
         # An origin whose host was cut off within the window may have reached nobody beyond it: nobody is
         # held to the message (a partition is not a delivery failure).
-        cut_off = any(a <= window_end and b >= m.t0 for a, b in windows.get(run.host_of(m.origin), ()))
+        cut_off = any(a <= window_end and b >= m.t0 for a, b in windows.get(run.hosts.get(m.origin), ()))
         if lost or cut_off:
             expected = set()
         else:
@@ -633,7 +624,7 @@ def find_false_dead_reports(run, lives, reports, problems):
         if not life.proc_through(ts - run.grace, ts):
             continue  # killed, paused, stopped or not yet started at some time in [T - grace, T]
         # The accused's lines after T in the same incarnation: a slice of its time-ordered records.
-        times = run.times(accused)
+        times = run.times[accused]
         first, end = bisect_right(times, ts), bisect_left(times, life.next_start(inc))
         if end > first:
             last_seen = iso(times[end - 1])
@@ -779,7 +770,7 @@ def estimate_clock_offsets(run, lat_records):
         "reference": ref,
         "method": "per host pair, offset(b)-offset(a) = (min one-way delay a->b - min one-way delay b->a)/2 "
                   "over gossip hops between the two hosts; offsets chained from the reference host",
-        "hosts": {h: {"nodes": sorted(hosts[h]), "named_in_nodes_json": any(run.host_of(a) for a in hosts[h]),
+        "hosts": {h: {"nodes": sorted(hosts[h]), "named_in_nodes_json": any(run.hosts.get(a) for a in hosts[h]),
                       "offset_ms": ms(offsets[h]) if h in offsets else None} for h in sorted(hosts)},
         "pairs": pairs,
         "corrected": corrected is not None,
@@ -807,14 +798,14 @@ def assemble_summary(run, launcher, lives, delivery, reports, snapshot, overlay,
     for p in run.peers:
         counts = delivery.per_peer[p]
         peers_out[p] = {
-            "name": run.meta.get(p, {}).get("name"), "host": run.host_of(p), "log": p in run.has_log,
+            "name": run.meta.get(p, {}).get("name"), "host": run.hosts.get(p), "log": p in run.has_log,
             "live_at_end": p in snapshot.live, "killed": p in killed,
             "expected": counts["expected"], "received": counts["received"],
             "missing": counts["missing"], "received_total": counts["received_total"],
             "duplicates": dup_by_peer[p], "max_degree": overlay.max_degrees[p],
             "neighbours_at_end": sorted(overlay.views[p]) if p in snapshot.live else [],
         }
-    seeds_out = {s: {"name": run.meta.get(s, {}).get("name"), "host": run.host_of(s), "log": s in run.has_log,
+    seeds_out = {s: {"name": run.meta.get(s, {}).get("name"), "host": run.hosts.get(s), "log": s in run.has_log,
                      "registered_at_end": overlay.registered[s]} for s in run.seeds}
     if data.unparsed:
         notes.append("%d line(s) were not logfmt with ts/node/event; first: %s:%d: %s"
