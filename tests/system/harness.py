@@ -143,15 +143,9 @@ class Node(LocalNode):
                    also=exited)
         return found
 
-    def tail(self, n=40):
-        if not self.log.path or not os.path.exists(self.log.path):
-            return []
-        with open(self.log.path, "rb") as f:
-            return f.read().decode("utf-8", "replace").splitlines()[-n:]
-
 
 class Cluster:
-    """The processes one test starts, in one temp dir. Use as a context manager or call stop_all()."""
+    """The processes one test starts, in one temp dir; stop_all() ends them (main() calls it after each test)."""
 
     def __init__(self, bin_dir, test_name, keep=False):
         self.bin_dir = bin_dir

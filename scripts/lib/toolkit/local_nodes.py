@@ -130,6 +130,14 @@ class LocalNode:
                 return line
         return None
 
+    def tail(self, n):
+        """The last n lines of the node's log as text ([] while it has none)."""
+        try:
+            with open(self.log.path or "", "rb") as f:
+                return f.read().decode("utf-8", "replace").splitlines()[-n:]
+        except OSError:
+            return []
+
     def stderr(self):
         """What the node wrote on stderr so far."""
         with open(self.stderr_path, "rb") as f:
