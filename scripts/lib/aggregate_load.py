@@ -8,7 +8,8 @@ import hashlib
 import json
 import os
 
-from aggregate_logfmt import parse_line, parse_ts
+from toolkit.logfmt import parse_line
+from toolkit.timestamps import parse_ts
 
 try:  # Python 3.11+
     import tomllib as _toml

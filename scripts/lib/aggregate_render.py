@@ -11,11 +11,14 @@ import subprocess
 import sys
 import tempfile
 
-from aggregate_logfmt import parse_ts
+from toolkit.timestamps import parse_ts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL_TIMEOUT_S = 120
 SEED_LINES_MAX_PEERS = 30  # above this many peers, overlay.png leaves out the seed-to-peer registration lines
+# neato's layout time grows with the square of the nodes and more (200 peers: 40 s on a 2-core machine, 1,000:
+# many minutes), so above this many it would only run into TOOL_TIMEOUT_S before dot drew the picture anyway.
+NEATO_MAX_NODES = 500
 
 
 def write_timeline(data, path):
@@ -87,11 +90,12 @@ def write_dot(summary, extras, path, title):
         f.write("\n".join(lines) + "\n")
 
 
-def render_dot(dot_path, png_path, graphviz):
-    """Returns None when drawn, else the reason it was not."""
+def render_dot(dot_path, png_path, graphviz, nodes):
+    """Draws the graph of `nodes` nodes. Returns None when drawn, else the reason it was not."""
     if graphviz == "none":
         return "skipped (--graphviz none)"
-    tools = [graphviz] if graphviz != "auto" else [shutil.which("neato"), shutil.which("dot")]
+    auto = [shutil.which("neato"), shutil.which("dot")] if nodes <= NEATO_MAX_NODES else [shutil.which("dot")]
+    tools = [graphviz] if graphviz != "auto" else auto
     tools = [t for t in tools if t]
     if not tools:
         return "Graphviz (neato/dot) is not installed"
@@ -321,25 +325,19 @@ def write_report(summary, extras, path, run_dir, artifacts):
     if s["seeds"]:
         out += ["", "Seeds and the peers registered with them at the end:", ""]
         out += ["- %s: %s" % (a, ", ".join(x["registered_at_end"]) or "(none)") for a, x in sorted(s["seeds"].items())]
-    out += ["", "## Failure detection", ""]
-    out += ["### Launcher signals", ""]
-    out += _table(["ts", "address", "name", "signal"], [[x["ts"], x["address"], x["name"], x["signal"]]
-                                                         for x in s["signals"]]) if s["signals"] else ["None."]
-    out += ["", "### Detections (`dead_detected`)", ""]
-    out += _table(["ts", "detector", "dead peer"], [[x["ts"], x["detector"], x["peer"]] for x in s["detections"]]) \
-        if s["detections"] else ["None."]
-    out += ["", "### Dead reports sent (`dead_report_sent`)", ""]
-    out += _table(["ts", "reporter", "dead peer", "seed"], [[x["ts"], x["reporter"], x["peer"], x["seed"]]
-                                                            for x in s["dead_reports_sent"]]) \
-        if s["dead_reports_sent"] else ["None."]
-    out += ["", "### Dead reports received by seeds (`dead_report`)", ""]
-    out += _table(["ts", "seed", "reporter", "dead peer", "outcome"],
-                  [[x["ts"], x["seed"], x["reporter"], x["peer"], x["outcome"]] for x in s["dead_reports"]]) \
-        if s["dead_reports"] else ["None."]
-    out += ["", "### Removals (`peer_removed`)", ""]
-    out += _table(["ts", "seed", "peer", "reason", "reporter"],
-                  [[x["ts"], x["seed"], x["peer"], x["reason"], x["reporter"]] for x in s["removals"]]) \
-        if s["removals"] else ["None."]
+    out += ["", "## Failure detection"]
+    # (title, summary list, column headings, the fields they show)
+    for title, key, header, fields in (
+            ("Launcher signals", "signals", ["ts", "address", "name", "signal"], ["ts", "address", "name", "signal"]),
+            ("Detections (`dead_detected`)", "detections", ["ts", "detector", "dead peer"], ["ts", "detector", "peer"]),
+            ("Dead reports sent (`dead_report_sent`)", "dead_reports_sent", ["ts", "reporter", "dead peer", "seed"],
+             ["ts", "reporter", "peer", "seed"]),
+            ("Dead reports received by seeds (`dead_report`)", "dead_reports",
+             ["ts", "seed", "reporter", "dead peer", "outcome"], ["ts", "seed", "reporter", "peer", "outcome"]),
+            ("Removals (`peer_removed`)", "removals", ["ts", "seed", "peer", "reason", "reporter"],
+             ["ts", "seed", "peer", "reason", "reporter"])):
+        out += ["", "### " + title, ""]
+        out += _table(header, [[x[f] for f in fields] for x in s[key]]) if s[key] else ["None."]
     c = s["clock"]
     out += ["", "## Clocks", "",
             "Every line carries its writer's wall clock. The timeline is ordered by each line's own ts, and every "

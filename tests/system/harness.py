@@ -1,24 +1,30 @@
 """harness.py — shared helpers for the system tests: real gossip-seed / gossip-peer processes on 127.0.0.1.
 
-What it does: writes node TOML configs (preset "fast"), starts processes (PIDs and stdout/stderr recorded
-in a per-test temp dir), reads and parses each node's logfmt log, waits for conditions with deadlines,
-stops every node it started (SIGTERM, then SIGKILL) and, when a test fails, prints the tail of every log.
+What it does: starts nodes from TOML configs (preset "fast") in a per-test temp dir, reads each node's log
+with the strict logfmt parser (a malformed line fails the test), waits for conditions with deadlines, stops
+every node it started (SIGTERM, then SIGKILL) and, when a test fails, prints the tail of every log. The
+configs, processes, parsing and overlay replay are the toolkit's (scripts/lib/toolkit/), as in scripts/bench.
 What it is not: a product model. Tests state their expectations themselves; this module only observes.
 Standard library only; works with any python3 >= 3.8.
 """
 
 import argparse
-import datetime
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "scripts", "lib"))
+from toolkit.local_nodes import LocalNode, stop_processes  # noqa: E402
+from toolkit.logfmt import parse_line_strict, value_bytes  # noqa: E402,F401 (value_bytes: for the tests)
+from toolkit.node_config import merge  # noqa: E402
+from toolkit.overlay import components, distances, links, one_sided  # noqa: E402,F401 (for the tests)
+from toolkit.timestamps import parse_ts  # noqa: E402
 
 SKIP = 77  # ctest's SKIP_RETURN_CODE
 
@@ -45,7 +51,20 @@ def check(cond, message):
         raise TestFailure(message)
 
 
-# ---- ports -----------------------------------------------------------------------------------------------
+def wait_until(cond, timeout, what, also=None, poll_s=POLL_S):
+    """Polls cond() (truthy = done) until the deadline and returns its value; `also()`, called on each
+    round, may raise to give up early. Fails with "no WHAT within T s" on timeout (`what` may be a function
+    that says it then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if also:
+            also()
+        if time.monotonic() > deadline:
+            raise TestFailure("no %s within %.1f s" % (what() if callable(what) else what, timeout))
+        time.sleep(poll_s)
 
 
 def free_port():
@@ -55,82 +74,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-# ---- logfmt ----------------------------------------------------------------------------------------------
-
-_ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord('"'): b'"', ord("\\"): b"\\"}
-
-
-def parse_logfmt(raw):
-    """Parses one logfmt line (bytes or str) into {key: value}. Values are str decoded from UTF-8 with
-    surrogateescape, so value_bytes(v) gives back the exact bytes (invalid UTF-8 written as \\xNN too).
-    Raises ValueError on a malformed line."""
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", "surrogateescape")
-    out = {}
-    i, n = 0, len(raw)
-    while i < n:
-        if raw[i] == 0x20:
-            i += 1
-            continue
-        eq = raw.find(b"=", i)
-        if eq < 0:
-            raise ValueError("key without '=' at byte %d" % i)
-        key = raw[i:eq].decode("ascii")
-        if not key or b" " in raw[i:eq] or b'"' in raw[i:eq]:
-            raise ValueError("bad key %r" % key)
-        i = eq + 1
-        if i < n and raw[i] == 0x22:  # quoted
-            i += 1
-            buf = bytearray()
-            while True:
-                if i >= n:
-                    raise ValueError("unterminated quoted value for key %r" % key)
-                c = raw[i]
-                if c == 0x22:
-                    i += 1
-                    break
-                if c == 0x5C:
-                    if i + 1 >= n:
-                        raise ValueError("dangling backslash")
-                    e = raw[i + 1]
-                    if e in _ESCAPES:
-                        buf += _ESCAPES[e]
-                        i += 2
-                    elif e == ord("x"):
-                        hexd = raw[i + 2:i + 4]
-                        if len(hexd) != 2:
-                            raise ValueError("short \\x escape")
-                        buf.append(int(hexd, 16))
-                        i += 4
-                    else:
-                        raise ValueError("unknown escape \\%s" % chr(e))
-                else:
-                    buf.append(c)
-                    i += 1
-            if i < n and raw[i] != 0x20:
-                raise ValueError("garbage after quoted value of %r" % key)
-            value = bytes(buf)
-        else:
-            sp = raw.find(b" ", i)
-            if sp < 0:
-                sp = n
-            value = raw[i:sp]
-            i = sp
-        if key in out:
-            raise ValueError("duplicate key %r" % key)
-        out[key] = value.decode("utf-8", "surrogateescape")
-    return out
-
-
-def value_bytes(v):
-    """The exact bytes of a parsed logfmt value."""
-    return v.encode("utf-8", "surrogateescape")
+def parse_checked(raw):
+    """A log line parsed strictly (a node must never write a malformed one), its bytes kept as "_raw"."""
+    try:
+        d = parse_line_strict(raw)
+    except ValueError as e:
+        raise TestFailure("malformed log line (%s): %r" % (e, raw)) from None
+    d["_raw"] = raw
+    return d
 
 
 def ts_us(line):
-    """A log line's ts= as microseconds since the epoch (UTC)."""
-    t = datetime.datetime.strptime(line["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
-    return int(t.timestamp()) * 1_000_000 + t.microsecond
+    """A parsed line's ts= as microseconds since the epoch (UTC)."""
+    return parse_ts(line["ts"])
 
 
 def split_list(v):
@@ -141,93 +97,24 @@ def split_list(v):
 # ---- nodes -----------------------------------------------------------------------------------------------
 
 
-def toml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        # A TOML basic string; every escape json.dumps emits (\" \\ \n \uXXXX ...) is valid TOML.
-        return json.dumps(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    raise TypeError("no TOML form for %r" % (v,))
+class Node(LocalNode):
+    """One started process and its log, with the lookups and waits the tests use."""
 
-
-def merge(*layers):
-    out = {}
-    for layer in layers:
-        for section, keys in (layer or {}).items():
-            out.setdefault(section, {}).update(keys)
-    return out
-
-
-def write_config(path, sections, preset="fast"):
-    lines = ['preset = "%s"' % preset] if preset else []
-    for section, keys in sections.items():
-        lines.append("")
-        lines.append("[%s]" % section)
-        for k, v in keys.items():
-            lines.append("%s = %s" % (k, toml_value(v)))
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-
-
-class Node:
-    """One started process and its log."""
-
-    def __init__(self, cluster, name, role, proc, workdir, config_path):
-        self.cluster = cluster
-        self.name = name          # "seed1", "peer3" (for messages)
-        self.role = role          # "seed" or "peer"
-        self.proc = proc
-        self.pid = proc.pid
-        self.workdir = workdir    # the node's own log_dir
-        self.config_path = config_path
-        self.addr = None          # advertised "IP:port", known once `started` is logged
+    def __init__(self, cluster, name, role, sections):
+        super().__init__(cluster.bin_dir, role, name, cluster.dir, sections, parse=parse_checked)
         self.control = None       # control endpoint "IP:port" if any
-        self.log_path = None
         self.returncode = None    # set by Cluster.stop_all
         self.killed = False       # needed SIGKILL
-        self._lines = []
-        self._offset = 0
-        self._partial = b""
 
     def __repr__(self):
         return "%s(%s)" % (self.name, self.addr or "?")
 
-    def alive(self):
-        return self.proc.poll() is None
-
-    def _find_log(self):
-        if self.log_path is None:
-            names = [n for n in os.listdir(self.workdir) if n.startswith(self.role + "-") and n.endswith(".log")]
-            if names:
-                self.log_path = os.path.join(self.workdir, names[0])
-        return self.log_path
-
     def lines(self):
         """Every complete log line so far, parsed (a growing list; read incrementally)."""
-        path = self._find_log()
-        if path is None:
-            return self._lines
-        with open(path, "rb") as f:
-            f.seek(self._offset)
-            data = f.read()
-        self._offset += len(data)
-        data = self._partial + data
-        parts = data.split(b"\n")
-        self._partial = parts.pop()
-        for raw in parts:
-            if not raw:
-                continue
-            try:
-                d = parse_logfmt(raw)
-            except ValueError as e:
-                raise TestFailure("%s: malformed log line (%s): %r" % (self.name, e, raw))
-            d["_raw"] = raw
-            self._lines.append(d)
-        return self._lines
+        try:
+            return self.log.read()
+        except TestFailure as e:
+            raise TestFailure("%s: %s" % (self.name, e)) from None
 
     def events(self, name, **match):
         """Lines with event=name whose fields equal the given values."""
@@ -243,31 +130,22 @@ class Node:
         if isinstance(pred, str):
             name = pred
             pred = lambda l: l.get("event") == name  # noqa: E731
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [l for l in self.lines() if pred(l)]
-            if len(found) >= count:
-                return found
-            if not self.alive():
-                found = [l for l in self.lines() if pred(l)]
-                if len(found) >= count:
-                    return found
-                raise TestFailure("%s exited (status %s) while waiting for %s" % (self, self.proc.poll(), what))
-            if time.monotonic() > deadline:
-                raise TestFailure("%s: no %s within %.1f s (found %d of %d)" % (self, what, timeout, len(found), count))
-            time.sleep(POLL_S)
+        found = []
 
-    def tail(self, n=40):
-        lines = []
-        path = self._find_log()
-        if path and os.path.exists(path):
-            with open(path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()[-n:]
-        return lines
+        def enough():
+            found[:] = [l for l in self.lines() if pred(l)]
+            return len(found) >= count
+
+        def exited():
+            if not self.alive() and not enough():
+                raise TestFailure("%s exited (status %s) while waiting for %s" % (self, self.proc.poll(), what))
+        wait_until(enough, timeout, lambda: "%s at %s (found %d of %d)" % (what, self, len(found), count),
+                   also=exited)
+        return found
 
 
 class Cluster:
-    """The processes one test starts, in one temp dir. Use as a context manager or call stop_all()."""
+    """The processes one test starts, in one temp dir; stop_all() ends them (main() calls it after each test)."""
 
     def __init__(self, bin_dir, test_name, keep=False):
         self.bin_dir = bin_dir
@@ -285,44 +163,20 @@ class Cluster:
 
     def _spawn(self, role, sections, name=None):
         self._count[role] += 1
-        name = name or "%s%d" % (role, self._count[role])
-        workdir = os.path.join(self.dir, name)
-        os.makedirs(workdir, exist_ok=True)
-        sections = merge(sections, {"node": {"log_dir": workdir, "console": False}})
-        cfg = os.path.join(self.dir, name + ".toml")
-        write_config(cfg, sections)
-        out = open(os.path.join(self.dir, name + ".stdout"), "wb")
-        err = open(os.path.join(self.dir, name + ".stderr"), "wb")
-        try:
-            proc = subprocess.Popen([self.bin("gossip-" + role), "--config", cfg], stdout=out, stderr=err,
-                                    stdin=subprocess.DEVNULL)
-        finally:
-            out.close()
-            err.close()
-        node = Node(self, name, role, proc, workdir, cfg)
+        node = Node(self, name or "%s%d" % (role, self._count[role]), role, sections)
         self.nodes.append(node)
         return node
 
     def _await_started(self, node, timeout=15):
-        deadline = time.monotonic() + timeout
-        while True:
-            st = node.first("started")
-            if st:
-                node.addr = st["advertise"]
-                if node.role == "peer":
-                    cl = node.first("control_listening")
-                    if cl:
-                        node.control = cl["control"]
-                return True
-            if not node.alive():
-                return False
-            if time.monotonic() > deadline:
-                raise TestFailure("%s did not log `started` within %d s" % (node.name, timeout))
-            time.sleep(0.02)
-
-    def stderr_of(self, node):
-        with open(os.path.join(self.dir, node.name + ".stderr"), "rb") as f:
-            return f.read().decode("utf-8", "replace")
+        """True once the node logged `started` (node.addr and node.control are then set); False if it exited."""
+        def started_or_gone():
+            if node.started_line():
+                cl = node.first("control_listening") if node.role == "peer" else None
+                node.control = cl["control"] if cl else None
+                return "started"
+            return None if node.alive() else "gone"
+        state = wait_until(started_or_gone, timeout, "`started` line from %s" % node.name, poll_s=0.02)
+        return state == "started"
 
     def start_seed(self, overrides=None, port=None, name=None):
         """Starts a seed on 127.0.0.1:port (a free port if None; retried on a bind race)."""
@@ -335,8 +189,8 @@ class Cluster:
                 return node
             node.proc.wait()
             self.nodes.remove(node)
-            if port is not None or "cannot bind" not in self.stderr_of(node):
-                raise TestFailure("seed %s failed to start: %s" % (node.name, self.stderr_of(node)))
+            if port is not None or "cannot bind" not in node.stderr():
+                raise TestFailure("seed %s failed to start: %s" % (node.name, node.stderr()))
             self._count["seed"] -= 1
         raise TestFailure("could not find a free port for a seed")
 
@@ -359,7 +213,7 @@ class Cluster:
     def started(self, node, timeout=15):
         """Waits for a spawned node's `started` line (sets node.addr)."""
         if not self._await_started(node, timeout):
-            raise TestFailure("%s exited at start (status %s): %s" % (node.name, node.proc.poll(), self.stderr_of(node)))
+            raise TestFailure("%s exited at start (status %s): %s" % (node.name, node.proc.poll(), node.stderr()))
         return node
 
     def start_peer(self, seeds=None, overrides=None, control=False):
@@ -367,23 +221,14 @@ class Cluster:
 
     # -- observing -------------------------------------------------------------------------------------
 
-    def by_addr(self):
-        return {n.addr: n for n in self.nodes if n.addr}
-
     def wait_until(self, cond, timeout, what):
         """Polls cond() (truthy = done) until the deadline; returns its value. Fails if a node died."""
-        deadline = time.monotonic() + timeout
-        while True:
-            v = cond()
-            if v:
-                return v
+        def none_dead():
             dead = [n for n in self.nodes if not n.alive()]
             if dead:
                 raise TestFailure("while waiting for %s: %s exited" % (what, ", ".join(
                     "%s (status %s)" % (n, n.proc.poll()) for n in dead)))
-            if time.monotonic() > deadline:
-                raise TestFailure("no %s within %.1f s" % (what, timeout))
-            time.sleep(POLL_S)
+        return wait_until(cond, timeout, what, also=none_dead)
 
     def assert_alive(self, nodes=None):
         for n in nodes or self.nodes:
@@ -398,20 +243,9 @@ class Cluster:
 
     def stop_all(self, grace=8.0):
         """SIGTERM to every running node, SIGKILL to any still running after `grace` seconds; reaps all."""
+        killed = stop_processes([n.proc for n in self.nodes], grace)
         for n in self.nodes:
-            if n.alive():
-                try:
-                    n.proc.send_signal(signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + grace
-        for n in self.nodes:
-            try:
-                n.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                n.killed = True
-                n.proc.kill()
-                n.proc.wait()
+            n.killed = n.killed or n.proc in killed
             n.returncode = n.proc.returncode
 
     def check_clean_exit(self):
@@ -422,7 +256,7 @@ class Cluster:
                 problems.append("%s did not exit within the grace period after SIGTERM (killed)" % n)
             elif n.returncode != 0:
                 problems.append("%s exited with status %s" % (n, n.returncode))
-            err = self.stderr_of(n)
+            err = n.stderr()
             if "AddressSanitizer" in err or "runtime error:" in err or "LeakSanitizer" in err:
                 problems.append("%s: sanitizer report on stderr:\n%s" % (n, err[-3000:]))
         check(not problems, "\n".join(problems))
@@ -434,7 +268,7 @@ class Cluster:
                 n, node, node.pid, "running" if node.alive() else "exit %s" % node.proc.returncode))
             for line in node.tail(n):
                 print("  " + line)
-            err = self.stderr_of(node).strip()
+            err = node.stderr().strip()
             if err:
                 print("  [stderr] " + "\n  [stderr] ".join(err.splitlines()[-n:]))
         sys.stdout.flush()
@@ -447,48 +281,15 @@ class Cluster:
 # ---- overlay reconstruction ------------------------------------------------------------------------------
 
 
-def links_of(node):
-    """The node's current neighbour set, replayed from its neighbour_up / neighbour_down lines."""
-    cur = set()
-    for l in node.lines():
-        if l.get("event") == "neighbour_up":
-            cur.add(l["peer"])
-        elif l.get("event") == "neighbour_down":
-            cur.discard(l["peer"])
-    return cur
-
-
 def overlay(peers):
     """{addr: set(neighbour addrs)} for the given peers, from their logs."""
-    return {p.addr: links_of(p) for p in peers}
-
-
-def asymmetric_links(graph):
-    """Links one side has and the other does not: [(a, b)] where b in graph[a] but a not in graph[b]."""
-    return [(a, b) for a, nb in graph.items() for b in nb if a not in graph.get(b, set())]
-
-
-def components(graph):
-    seen, comps = set(), []
-    for start in graph:
-        if start in seen:
-            continue
-        comp, todo = set(), [start]
-        while todo:
-            v = todo.pop()
-            if v in comp:
-                continue
-            comp.add(v)
-            todo.extend(w for w in graph.get(v, ()) if w in graph and w not in comp)
-        seen |= comp
-        comps.append(comp)
-    return comps
+    return {p.addr: links(p.lines()) for p in peers}
 
 
 def settled_overlay(peers):
     """The overlay if it is symmetric, connected and every peer has a neighbour; else None."""
     g = overlay(peers)
-    if asymmetric_links(g) or len(components(g)) != 1 or any(not nb for nb in g.values()):
+    if one_sided(g) or len(components(g)) != 1 or any(not nb for nb in g.values()):
         return None
     return g
 
@@ -512,17 +313,16 @@ def wait_settled_overlay(cluster, peers, timeout, quiet=0.6):
 # ---- runner ----------------------------------------------------------------------------------------------
 
 
-def main(tests):
-    """Runs each test function f(cluster) in its own Cluster; exits 0 if all pass, 1 if any fails,
-    77 if the binaries are missing."""
+def main(tests, binaries=("gossip-seed", "gossip-peer", "gossip-ctl"), argument=lambda cluster: cluster):
+    """Runs each test function in its own Cluster, passing it argument(cluster) if it takes an argument;
+    exits 0 if all pass, 1 if any fails, 77 if one of `binaries` is missing from --bin."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True, help="directory with gossip-seed, gossip-peer, gossip-ctl")
+    ap.add_argument("--bin", required=bool(binaries), help="directory with %s" % ", ".join(binaries or ["-"]))
     ap.add_argument("-k", default="", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the temp dirs of passing tests")
     args = ap.parse_args()
-    bin_dir = os.path.abspath(args.bin)
-    missing = [b for b in ("gossip-seed", "gossip-peer", "gossip-ctl")
-               if not os.access(os.path.join(bin_dir, b), os.X_OK)]
+    bin_dir = os.path.abspath(args.bin or ".")
+    missing = [b for b in binaries if not os.access(os.path.join(bin_dir, b), os.X_OK)]
     if missing:
         print("SKIP: %s not found in %s" % (", ".join(missing), bin_dir))
         sys.exit(SKIP)
@@ -535,7 +335,7 @@ def main(tests):
         print("RUN  %s" % t.__name__, flush=True)
         try:
             try:
-                t(cluster)
+                t(argument(cluster)) if t.__code__.co_argcount else t()
             finally:
                 cluster.stop_all()
             cluster.check_clean_exit()

@@ -4,27 +4,25 @@ worked out by hand (each fixture's expected_summary.json, README.md says what th
 genuine run cross-checked against counts taken straight from its raw lines.
 
 Run by ctest as `python3 tests/system/test_aggregate.py --bin BUILD/bin`; --bin is accepted and ignored (no
-binary is needed). Standard library only. Exit status 0 when every test passes, 1 otherwise.
+binary is needed). Standard library only; harness.py runs the tests. Exit status 0 when every test passes.
 """
 
-import argparse
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check, main  # noqa: E402 (puts scripts/lib on the path)
+from aggregate_analysis import Life, norm_signal, percentile  # noqa: E402
+from toolkit.logfmt import parse_line  # noqa: E402
+from toolkit.timestamps import format_ts, parse_ts  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AGGREGATE = os.path.join(ROOT, "scripts", "aggregate")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "aggregate")
-sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
-
-from aggregate_analysis import Life, norm_signal, percentile  # noqa: E402
-from aggregate_logfmt import format_ts, parse_line, parse_ts  # noqa: E402
-
 NO_PICTURES = ["--plot-python", "none", "--graphviz", "none"]
 TESTS = []
 
@@ -32,15 +30,6 @@ TESTS = []
 def test(fn):
     TESTS.append(fn)
     return fn
-
-
-class Failure(AssertionError):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
 
 
 def run_aggregate(run_dir, *args, python=None, timeout=180):
@@ -471,34 +460,5 @@ def bad_folders_exit_2_and_fail_on_problems_exits_1(tmp):
     check(os.path.isfile(os.path.join(tmp, "elsewhere", "summary.json")), "--out is honoured")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", help="ignored: the aggregator needs no binary")
-    ap.add_argument("-k", help="run only tests whose name contains this")
-    args, _ = ap.parse_known_args()
-    passed = failed = 0
-    for fn in TESTS:
-        name = fn.__name__
-        if args.k and args.k not in name:
-            continue
-        tmp = tempfile.mkdtemp(prefix="test_aggregate.")
-        try:
-            if fn.__code__.co_argcount:
-                fn(tmp)
-            else:
-                fn()
-            passed += 1
-            print("PASS %s" % name)
-        except Exception as e:  # noqa: BLE001 - report every failure and go on
-            failed += 1
-            print("FAIL %s: %s" % (name, e))
-            if not isinstance(e, Failure):
-                traceback.print_exc()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 and passed > 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    main(TESTS, binaries=(), argument=lambda cluster: cluster.dir)  # each test gets a fresh temp dir

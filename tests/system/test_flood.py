@@ -14,7 +14,7 @@ def test_a_flood_of_forged_link_requests_from_newcomers_neither_crashes_a_full_p
     overrides = {"overlay": {"refill_interval_ms": 1000}, "gossip": {"count": 0}}
     peers = [c.start_peer(overrides=overrides) for _ in range(5)]
     target = peers[0]
-    c.wait_until(lambda: len(h.links_of(target)) >= 2, 20, "the target peer having links")
+    c.wait_until(lambda: len(h.links(target.lines())) >= 2, 20, "the target peer having links")
     # 3,000 LINK_REQUESTs "from" 3,000 different peers, each claiming no links at all: each would be a trade.
     r = c.ctl("send", "--to", target.addr, "--repeat", 3000, "--timeout-ms", 10000,
               "GSP1", "LINK_REQUEST", "127.0.0.1:%n", "0", timeout=120)

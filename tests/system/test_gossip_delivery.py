@@ -18,31 +18,6 @@ COUNT = 5
 START_DELAY_MS = 3000
 
 
-def distances(graph, src):
-    dist, frontier = {src: 0}, [src]
-    while frontier:
-        nxt = []
-        for v in frontier:
-            for w in graph.get(v, ()):
-                if w not in dist:
-                    dist[w] = dist[v] + 1
-                    nxt.append(w)
-        frontier = nxt
-    return dist
-
-
-def graph_before(peers, t_us):
-    """The overlay as it was at time t_us (from neighbour_up/down lines logged before it)."""
-    g = {}
-    for p in peers:
-        cur = set()
-        for l in p.lines():
-            if l.get("event") in ("neighbour_up", "neighbour_down") and h.ts_us(l) < t_us:
-                (cur.add if l["event"] == "neighbour_up" else cur.discard)(l["peer"])
-        g[p.addr] = cur
-    return g
-
-
 def test_every_peer_receives_each_other_peers_messages_exactly_once(c):
     c.start_seeds(3)
     overrides = {"gossip": {"count": COUNT, "interval_ms": 200, "start_delay_ms": START_DELAY_MS}}
@@ -72,8 +47,8 @@ def test_every_peer_receives_each_other_peers_messages_exactly_once(c):
     h.check(len(origins) == total, "expected %d distinct (origin, seq), got %d" % (total, len(origins)))
     first_origin = min(h.ts_us(l) for l in origins.values())
     last_recv = max(h.ts_us(l) for p in peers for l in p.events("gossip_recv"))
-    g0 = graph_before(peers, first_origin)
-    h.check(not h.asymmetric_links(g0) and len(h.components(g0)) == 1,
+    g0 = {p.addr: h.links(p.lines(), before_us=first_origin) for p in peers}  # the overlay at that time
+    h.check(not h.one_sided(g0) and len(h.components(g0)) == 1,
             "precondition: the overlay was not complete when the first message left (start_delay too short "
             "for this machine?): %r" % {a: sorted(b) for a, b in g0.items()})
     downs = [l for p in peers for l in p.events("neighbour_down") if first_origin <= h.ts_us(l) <= last_recv]
@@ -86,7 +61,7 @@ def test_every_peer_receives_each_other_peers_messages_exactly_once(c):
             m = re.fullmatch(r"(\d+):(.+):(\d+)", l["msg"])
             h.check(m and m.group(2) == p.addr and m.group(3) == l["seq"], "%s: origin body %r" % (p, l["msg"]))
 
-    dist = {a: distances(g0, a) for a in addrs}
+    dist = {a: h.distances(g0, a) for a in addrs}
     for p in peers:
         recv = p.events("gossip_recv")
         own = [l for l in recv if l["origin"] == p.addr]

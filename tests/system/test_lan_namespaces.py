@@ -4,24 +4,22 @@
 3 seeds (on hosts 1-3) and 12 peers (3 on each of hosts 1-4). Every peer gets every message; then host 4's
 link goes down: its peers are reported dead by peers on the other hosts and removed by the seeds, and new
 messages still reach every peer on the other hosts. Everything the test makes (namespaces, veths, the
-bridge, processes, files) is removed afterwards, also when it fails. Skipped (exit 77, with the reason)
-where namespaces cannot be made.
+bridge, processes) is removed afterwards, also when it fails; its files are kept when it fails, as every
+system test's are. Skipped (exit 77, with the reason) where namespaces cannot be made.
 """
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+import netns_lan  # noqa: E402 (scripts/lib is on the path through harness)
+from toolkit.local_nodes import LogTail  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
-import netns_lan  # noqa: E402
 LAUNCH = os.path.join(REPO, "scripts", "launch")
 AGGREGATE = os.path.join(REPO, "scripts", "aggregate")
 TAG = "gsp%d" % (os.getpid() % 100000)  # unique names: a crashed earlier run cannot collide with this one
@@ -76,43 +74,22 @@ def node_logs(run_dir):
         return json.load(f)
 
 
-class LiveLog:
-    """Reads a node's log on its host while the run goes on (the namespaces share this filesystem)."""
+class LiveLog(LogTail):
+    """A node's log on its host, read while the run goes on (the namespaces share this filesystem)."""
 
     def __init__(self, node):
-        self.node = node
-        self.lines = []
-        self._offset = 0
-
-    def read(self):
-        try:
-            with open(self.node["log"], "rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except FileNotFoundError:
-            return self.lines
-        cut = data.rfind(b"\n") + 1
-        self._offset += cut
-        self.lines += [h.parse_logfmt(l) for l in data[:cut].split(b"\n") if l]
-        return self.lines
+        super().__init__(node["log"], parse=h.parse_checked)
 
     def events(self, name):
         return [l for l in self.read() if l.get("event") == name]
 
 
 def wait(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise h.TestFailure("no %s within %.0f s" % (what, timeout))
-        time.sleep(0.1)
+    return h.wait_until(cond, timeout, what, poll_s=0.1)
 
 
-def run(bin_dir):
-    tmp = tempfile.mkdtemp(prefix="gossip-lan-")
+def test_a_lan_of_namespaces_forms_one_overlay_and_drops_a_cut_off_host(c):
+    tmp, bin_dir = c.dir, c.bin_dir
     run_dir = os.path.join(tmp, "run")
     ok = False
     try:
@@ -137,13 +114,7 @@ def run(bin_dir):
              "every peer receiving gossip from the others")
 
         def cross_links(addr):
-            cur = set()
-            for l in peers[addr].read():
-                if l.get("event") == "neighbour_up":
-                    cur.add(l["peer"])
-                elif l.get("event") == "neighbour_down":
-                    cur.discard(l["peer"])
-            return {b for b in cur if host_of.get(b) != CUT_HOST}
+            return {b for b in h.links(peers[addr].read()) if host_of.get(b) != CUT_HOST}
 
         # Cut host 4 off the LAN.
         watchers = {a: cross_links(a) for a in cut}
@@ -194,13 +165,8 @@ def run(bin_dir):
                 print("---- tail of %s" % name)
                 with open(os.path.join(run_dir, "logs", name), "rb") as f:
                     print(b"\n".join(f.read().splitlines()[-15:]).decode(errors="replace"))
-        if ok or not os.environ.get("GOSSIP_KEEP"):
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("kept %s" % tmp)
         if leftovers:
             raise h.TestFailure("namespaces left behind: %r" % leftovers)
-    return ok
 
 
 def check_summary(s, cut, watchers, registered, cut_at, removed_at, stop_at, host_of):
@@ -241,29 +207,10 @@ def check_summary(s, cut, watchers, registered, cut_at, removed_at, stop_at, hos
                                            s["latency_ms"], len(s["dead_reports"]), len(s["removals"])))
 
 
-def main():
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    args = ap.parse_args()
-    bin_dir = os.path.abspath(args.bin)
+if __name__ == "__main__":
     why = netns_lan.why_not_possible()
     if why:
         print("SKIP: %s" % why)
         sys.exit(h.SKIP)
-    t0 = time.monotonic()
-    try:
-        run(bin_dir)
-    except Exception:  # noqa: BLE001
-        import traceback
-        traceback.print_exc(file=sys.stdout)
-        print("FAIL test_lan_of_namespaces (%.1f s)" % (time.monotonic() - t0))
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    print("PASS test_lan_of_namespaces (%.1f s)" % (time.monotonic() - t0))
-    print("1 passed, 0 failed")
-    sys.exit(0)
-
-
-if __name__ == "__main__":
-    main()
+    h.main([test_a_lan_of_namespaces_forms_one_overlay_and_drops_a_cut_off_host],
+           binaries=("gossip-seed", "gossip-peer"))

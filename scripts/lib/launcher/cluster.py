@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import json
 import os
 import re
 import shlex
 import tomllib
+
+from toolkit.node_config import merge, render_config
 
 # Keys the launcher sets itself in every node's [node] section; a cluster file may not set them.
 LAUNCHER_NODE_KEYS = ("listen", "advertise", "seeds", "seeds_file", "log_dir", "console", "control")
@@ -251,34 +252,17 @@ def _build(path: str, data: dict, root: str, preset_override: str | None,
                    grace_s=float(grace), hosts=hosts, nodes=nodes, sections=sections)
 
 
-def _toml_value(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)  # a JSON string is a valid TOML basic string
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise ClusterError(f"cannot write {v!r} into a node config")
-
-
 def render_node_config(cluster: Cluster, node: NodeSpec, host_dir: str, run_id: str) -> str:
-    """The node's TOML config: every seed of the cluster, console off, logs under host_dir/logs."""
-    lines = [f"# Written by scripts/launch for run {run_id}: {node.name} ({node.role}) on host {node.host.name}.",
-             f"preset = {_toml_value(cluster.preset)}", "", "[node]",
-             f"listen = {_toml_value(node.listen)}",
-             f"advertise = {_toml_value(node.address)}",
-             f"seeds = {_toml_value([s.address for s in cluster.seeds()])}",
-             f"log_dir = {_toml_value(os.path.join(host_dir, 'logs'))}",
-             "console = false"]
+    """The node's TOML config: every seed of the cluster, console off, logs under host_dir/logs, then the
+    cluster file's settings. Raises ClusterError for a setting with no TOML form."""
+    own = {"listen": node.listen, "advertise": node.address, "seeds": [s.address for s in cluster.seeds()],
+           "log_dir": os.path.join(host_dir, "logs"), "console": False}
     if node.control:
-        lines.append(f"control = {_toml_value(node.control)}")
-    for s in COPIED_SECTIONS:
-        table = cluster.sections.get(s, {})
-        if s == "seed" and node.role != "seed":
-            continue
-        if s != "node" and table:
-            lines += ["", f"[{s}]"]
-        lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-    return "\n".join(lines) + "\n"
+        own["control"] = node.control
+    copied = {s: t for s, t in cluster.sections.items() if s != "seed" or node.role == "seed"}
+    try:
+        return render_config(merge({"node": own}, copied), cluster.preset,
+                             f"Written by scripts/launch for run {run_id}: {node.name} ({node.role}) on host "
+                             f"{node.host.name}.")
+    except TypeError as e:
+        raise ClusterError(f"cannot write into a node config: {e}") from None

@@ -7,7 +7,6 @@ remote.py, so a local run and a multi-host run take the same path.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import secrets
 import shutil
@@ -17,7 +16,8 @@ import time
 
 from . import remote, view
 from .cluster import Cluster, ClusterError, load_cluster, render_node_config
-from .rundir import HostRef, RunDir
+from .rundir import RunDir
+from toolkit.timestamps import now_ts
 
 START_TIMEOUT_S = 20.0     # a node that has not logged `started` by then is reported
 ALIVE_CHECK_S = 2.0        # how often an attached `up` checks that its nodes still run
@@ -120,12 +120,8 @@ def stop_run(run: RunDir, records: list[dict], hosts: dict, grace_s: float, reas
     files = collect_logs(run, records, hosts)
     run.event("logs_collected", files=files, dir=run.file("logs"))
     run.event("run_stopped", reason=reason)
-    run.update_state(state="stopped", stopped=logfmt_ts())
+    run.update_state(state="stopped", stopped=now_ts())
     return files
-
-
-def logfmt_ts() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def collect_logs(run: RunDir, records: list[dict], hosts: dict) -> int:
@@ -214,7 +210,7 @@ def cmd_up(args: argparse.Namespace, root: str) -> int:
     run.save_state({"run_id": run_id, "name": cluster.name, "cluster_file": os.path.abspath(cluster.file),
                     "preset": cluster.preset, "duration_s": cluster.duration_s, "grace_s": cluster.grace_s,
                     "host_dirs": host_dirs, "state": "starting", "attached": not args.detach,
-                    "launcher_pid": os.getpid(), "started": logfmt_ts()})
+                    "launcher_pid": os.getpid(), "started": now_ts()})
     run.event("run_started", name=cluster.name, run_dir=run.path, cluster=os.path.abspath(cluster.file),
               hosts=len(cluster.hosts), seeds=len(cluster.seeds()), peers=len(cluster.peers()),
               preset=cluster.preset, duration_s=f"{cluster.duration_s:g}")
@@ -273,7 +269,7 @@ def cmd_up(args: argparse.Namespace, root: str) -> int:
     finally:
         if stop_reason and not any(r.get("pid") for r in records):
             run.event("run_stopped", reason=stop_reason)
-            run.update_state(state="stopped", stopped=logfmt_ts())
+            run.update_state(state="stopped", stopped=now_ts())
             say(f"launch: no node was started ({stop_reason}); run folder {run.path}")
         elif stop_reason:
             files = stop_run(run, records, hosts, cluster.grace_s, stop_reason, hurry=lambda: interrupts.count > 1)

@@ -17,7 +17,8 @@ import json
 import os
 import shlex
 
-from . import logfmt
+from toolkit.logfmt import format_line
+from toolkit.timestamps import now_ts
 
 NODE_KEYS = ("name", "role", "host", "address", "listen", "config", "log", "stderr", "pid", "remote", "control")
 
@@ -64,7 +65,7 @@ class RunDir:
 
     def event(self, event: str, **fields: object) -> None:
         """Appends one launcher line to events.log (one write, so concurrent launchers do not interleave)."""
-        line = (logfmt.format_line("launcher", event, **fields) + "\n").encode()
+        line = (format_line(now_ts(), "launcher", event, fields) + "\n").encode()
         fd = os.open(self.file("events.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line)

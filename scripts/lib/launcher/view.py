@@ -6,14 +6,16 @@ Reads the nodes' logs incrementally (from an offset, one command per host) and n
 """
 from __future__ import annotations
 
-import datetime
 import glob
 import os
 import sys
 import time
 from typing import TextIO
 
-from . import logfmt, remote
+from . import remote
+from toolkit.local_nodes import LogTail
+from toolkit.logfmt import parse_line
+from toolkit.timestamps import parse_ts
 
 
 class _Node:
@@ -22,7 +24,7 @@ class _Node:
         self.name: str = rec["name"]
         self.role: str = rec["role"]
         self.address: str = rec["address"]
-        self.offset = 0                       # bytes of the host's log already read
+        self.log = LogTail(keep=False)        # its log on its host, fed one command per host
         self.neighbours: set[str] = set()     # addresses
         self.received = 0                     # gossip_recv lines
         self.originated = 0                   # gossip_origin lines
@@ -41,8 +43,8 @@ class LiveView:
         self.nodes = [_Node(r) for r in records if r.get("pid")]
         self.by_addr = {n.address: n for n in self.nodes}
         self.hosts = hosts                    # host name -> object with .name and .prefix()
-        self.events_log = events_log
-        self.events_offset = os.path.getsize(events_log) if os.path.exists(events_log) else 0
+        # Only what the launcher logs from now on is news.
+        self.events = LogTail(events_log, offset=os.path.getsize(events_log) if os.path.exists(events_log) else 0)
         self.started = started
         self.out = out
         self.links: set[frozenset] = set()    # links already announced
@@ -67,17 +69,10 @@ class LiveView:
         for n in self.nodes:
             by_host.setdefault(n.rec["host"], []).append(n)
         for host_name, nodes in by_host.items():
-            tails = remote.read_tails(self.hosts[host_name], [(n.name, n.rec["log"], n.offset) for n in nodes])
+            tails = remote.read_tails(self.hosts[host_name], [(n.name, n.rec["log"], n.log.offset) for n in nodes])
             for n in nodes:
-                data = tails.get(n.name, b"")
-                end = data.rfind(b"\n")
-                if end < 0:
-                    continue
-                n.offset += end + 1  # a half-written last line is read again next time
-                for line in data[:end].decode(errors="replace").splitlines():
-                    e = logfmt.parse_line(line)
-                    batch.append((e.get("ts", ""), n, e))
-        self._poll_launcher_events(batch)
+                batch += [(e.get("ts", ""), n, e) for e in n.log.feed(tails.get(n.name, b""))]
+        batch += [(e.get("ts", ""), None, e) for e in self.events.new()]
         batch.sort(key=lambda x: x[0])  # the ISO timestamps sort as text
         for _, n, e in batch:
             self.ts = e.get("ts", "")
@@ -85,21 +80,6 @@ class LiveView:
                 self._on_launcher_event(e)
             else:
                 self._on_line(n, e)
-
-    def _poll_launcher_events(self, batch: list) -> None:
-        try:
-            with open(self.events_log, "rb") as f:
-                f.seek(self.events_offset)
-                data = f.read()
-        except OSError:
-            return
-        end = data.rfind(b"\n")
-        if end < 0:
-            return
-        self.events_offset += end + 1
-        for line in data[:end].decode(errors="replace").splitlines():
-            e = logfmt.parse_line(line)
-            batch.append((e.get("ts", ""), None, e))
 
     def _on_launcher_event(self, e: dict[str, str]) -> None:
         if e.get("event") == "node_signalled":
@@ -180,11 +160,9 @@ class LiveView:
 
 
 def _parse_ts(ts: str) -> float | None:
-    try:
-        return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-            tzinfo=datetime.timezone.utc).timestamp()
-    except ValueError:
-        return None
+    """A line's ts= in seconds since the epoch (time.time()'s scale); None when it is not a timestamp."""
+    us = parse_ts(ts)
+    return None if us is None else us / 1e6
 
 
 def delivery_summary(logs_dir: str, records: list[dict] | None = None) -> list[str]:
@@ -200,7 +178,7 @@ def delivery_summary(logs_dir: str, records: list[dict] | None = None) -> list[s
         role = os.path.basename(path).split("-", 1)[0]
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
-                e = logfmt.parse_line(line.rstrip("\n"))
+                e = parse_line(line.rstrip("\n"))
                 ev, me, t = e.get("event"), e.get("node", ""), _parse_ts(e.get("ts", ""))
                 if role == "peer" and t is not None:
                     w = window.setdefault(me, [None, None])
