@@ -26,7 +26,7 @@ SEED_EVENTS = {"registered", "reregistered", "peer_list_sent", "register_refused
                "dead_report_ignored"}
 PEER_EVENTS = {"control_listening", "register_sent", "seed_unreachable", "seed_registered", "peer_list", "joined",
                "dropped_by_seed", "register_retry", "seed_error", "link_request", "link_refused", "neighbour_up",
-               "neighbour_down", "neighbour_rejected", "liveness_miss", "liveness_stalled", "dead_detected",
+               "neighbour_down", "link_failed", "neighbour_rejected", "liveness_miss", "liveness_stalled", "dead_detected",
                "dead_report_sent", "gossip_origin", "gossip_recv", "gossip_stats", "publish_refused", "peer_error",
                "leaving"}
 PROBLEM_ORDER = ["missing_message", "duplicate_delivery", "removal_without_report", "dead_report_unsent",
@@ -607,11 +607,13 @@ def check_dead_reports_arrived(run, lives, reports, problems):
 
 def find_false_dead_reports(run, lives, reports, problems):
     """false_dead_report: the earliest accusation of each (accused, accuser, incarnation), made while the
-    accused ran without a pause for the grace before it and followed by more of its lines."""
+    accused ran without a pause for the grace before it and followed by more of its lines. A report one seed
+    relays to another is that seed passing on the original accusation, which is judged where it arrived."""
     accusations = {}
     for ts, accused, accuser in ([(d["ts"], d["peer"], d["detector"]) for d in reports.detections]
                                  + [(d["ts"], d["peer"], d["reporter"]) for d in reports.sent]
-                                 + [(d["ts"], d["peer"], d["reporter"]) for d in reports.dead_reports]):
+                                 + [(d["ts"], d["peer"], d["reporter"]) for d in reports.dead_reports
+                                    if not d["relayed"]]):
         if accused not in lives or accused not in run.has_log:
             continue
         key = (accused, accuser, lives[accused].incarnation_at(ts))
