@@ -110,6 +110,22 @@ std::string read_logfmt_value(std::string_view text, std::size_t* consumed) {
   return out;
 }
 
+LogEvent& LogEvent::kv(std::string_view key, const Address& a) {
+  // A canonical address (what parse_address makes) is a bare token; anything else takes the general path.
+  bool canonical = !a.ip.empty();
+  for (const char c : a.ip)
+    canonical = canonical && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':');
+  if (!canonical) return kv(key, a.to_string());
+  start_key(key);
+  const bool v6 = a.is_v6();
+  if (v6) text_ += '[';
+  text_ += a.ip;
+  text_ += v6 ? "]:" : ":";
+  char port[8];
+  text_.append(port, static_cast<std::size_t>(std::to_chars(port, port + sizeof port, a.port).ptr - port));
+  return *this;
+}
+
 std::size_t LogEvent::find_value(std::string_view key) const {
   const std::string_view t(text_);
   std::size_t i = name_size_;
@@ -128,6 +144,30 @@ std::size_t LogEvent::find_value(std::string_view key) const {
     i = start + consumed;
   }
   return std::string_view::npos;
+}
+
+void LogEvent::bare(std::initializer_list<std::string_view> keys, std::optional<std::string_view>* out) const {
+  for (std::size_t k = 0; k < keys.size(); ++k) out[k].reset();
+  const std::string_view t(text_);
+  std::size_t i = name_size_;
+  while (i < t.size()) {
+    const auto eq = t.find('=', i + 1);
+    if (eq == std::string_view::npos) return;
+    const auto key = t.substr(i + 1, eq - i - 1);
+    const auto start = eq + 1;
+    std::size_t consumed = 0;
+    if (start < t.size() && t[start] == '"') {
+      read_logfmt_value(t.substr(start), &consumed);
+    } else {
+      consumed = std::min(t.find(' ', start), t.size()) - start;
+      std::size_t k = 0;
+      for (const auto& wanted : keys) {
+        if (wanted == key && !out[k]) out[k] = t.substr(start, consumed);
+        ++k;
+      }
+    }
+    i = start + consumed;
+  }
 }
 
 std::optional<std::string> LogEvent::get(std::string_view key) const {

@@ -5,10 +5,13 @@
 
 #include <charconv>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+
+#include "common/address.hpp"
 
 namespace gossip {
 
@@ -23,7 +26,7 @@ std::string read_logfmt_value(std::string_view text, std::size_t* consumed = nul
 class LogEvent {
  public:
   explicit LogEvent(std::string_view name) {
-    text_.reserve(96);
+    text_.reserve(160);  // a gossip_recv line fits: no reallocation on the hottest event
     text_ += name;
     name_size_ = text_.size();
   }
@@ -36,6 +39,8 @@ class LogEvent {
   LogEvent& kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
   LogEvent& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
   LogEvent& kv(std::string_view key, bool value) { return kv(key, std::string_view(value ? "true" : "false")); }
+  // An address in its canonical form ("1.2.3.4:5", "[::1]:5"), written without building a string.
+  LogEvent& kv(std::string_view key, const Address& a);
   template <class Int, class = std::enable_if_t<std::is_integral_v<Int>>>
   LogEvent& kv(std::string_view key, Int value) {
     start_key(key);
@@ -52,6 +57,8 @@ class LogEvent {
   std::optional<std::string> get(std::string_view key) const;
   // The raw text of `key`'s value when it is written bare (no decoding needed), else nullopt. Cheap.
   std::optional<std::string_view> bare(std::string_view key) const;
+  // bare() for several keys in one pass: out[i] for keys[i].
+  void bare(std::initializer_list<std::string_view> keys, std::optional<std::string_view>* out) const;
 
  private:
   void start_key(std::string_view key) {

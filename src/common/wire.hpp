@@ -47,6 +47,10 @@ struct Gossip {
   std::uint64_t created_us = 0;
   std::uint64_t hops = 0;
   std::string body;
+  // Not on the wire: the Message List key (peer/gossip.hpp message_id) when already computed from these
+  // very fields, else 0. The codec never reads it and decodes it as 0, so what a remote sends is always
+  // hashed by the receiver; a peer sets it on the copies it originates and forwards.
+  std::uint64_t id = 0;
 };
 struct LivenessRequest {
   std::uint64_t timestamp_us = 0;

@@ -9,10 +9,16 @@ constexpr std::uint64_t kFnvOffset = 14695981039346656037ull;
 constexpr std::uint64_t kFnvPrime = 1099511628211ull;
 
 void fnv(std::uint64_t& h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= kFnvPrime;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t n = bytes.size();
+  // Four bytes per turn of the loop: the same hash, a quarter of the loop's own work.
+  for (; n >= 4; n -= 4, p += 4) {
+    h = (h ^ p[0]) * kFnvPrime;
+    h = (h ^ p[1]) * kFnvPrime;
+    h = (h ^ p[2]) * kFnvPrime;
+    h = (h ^ p[3]) * kFnvPrime;
   }
+  for (; n > 0; --n, ++p) h = (h ^ *p) * kFnvPrime;
 }
 
 void fnv_number(std::uint64_t& h, std::uint64_t n) {
@@ -24,6 +30,7 @@ void fnv_number(std::uint64_t& h, std::uint64_t n) {
 
 // Hashes the canonical texts without building them: this runs for every copy received.
 std::uint64_t message_id(const wire::Gossip& m) {
+  if (m.id != 0) return m.id;
   std::uint64_t h = kFnvOffset;
   const std::string_view sep("\0", 1);
   const bool v6 = m.origin.is_v6();
@@ -69,7 +76,8 @@ void GossipEngine::postpone(TimePoint until) {
 
 wire::Gossip GossipEngine::make(std::string body, std::uint64_t seq, std::uint64_t wall_us, TimePoint now) {
   wire::Gossip m{self_, seq, wall_us, 0, std::move(body)};
-  seen_.insert(message_id(m), now);  // our own message coming back is a repeat, never "received"
+  m.id = message_id(m);
+  seen_.insert(m.id, now);  // our own message coming back is a repeat, never "received"
   ++stats_.originated;
   return m;
 }
@@ -88,8 +96,8 @@ wire::Gossip GossipEngine::publish(std::string payload, TimePoint now, std::uint
   return make(std::move(payload), next_seq_++, wall_us, now);
 }
 
-GossipEngine::Verdict GossipEngine::on_receive(const wire::Gossip& m, TimePoint now) {
-  if (!seen_.insert(message_id(m), now)) {
+GossipEngine::Verdict GossipEngine::on_receive(const wire::Gossip& m, std::uint64_t id, TimePoint now) {
+  if (!seen_.insert(id, now)) {
     ++stats_.duplicates;
     return Verdict::kDuplicate;
   }

@@ -19,6 +19,7 @@
 namespace gossip {
 
 // The Message List key: FNV-1a 64 of origin, seq, created and body (docs/PROTOCOL.md). Hops excluded.
+// m.id when it is set (the key computed earlier from the same fields).
 std::uint64_t message_id(const wire::Gossip& m);
 
 // Neighbours a message received from `from` goes on to: all but the sender and the origin.
@@ -51,8 +52,10 @@ class GossipEngine {
   wire::Gossip publish(std::string payload, TimePoint now, std::uint64_t wall_us);
 
   enum class Verdict { kNew, kDuplicate, kOwn };
-  // Records a received message. kNew: log it and forward next_hop() to forward_targets().
-  Verdict on_receive(const wire::Gossip& m, TimePoint now);
+  // Records a received message whose key is `id` (message_id(m)). kNew: log it and forward next_hop()
+  // to forward_targets().
+  Verdict on_receive(const wire::Gossip& m, std::uint64_t id, TimePoint now);
+  Verdict on_receive(const wire::Gossip& m, TimePoint now) { return on_receive(m, message_id(m), now); }
 
   TimePoint next_deadline() const;
   bool done_originating() const { return auto_sent_ >= cfg_.count; }

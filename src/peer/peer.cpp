@@ -110,7 +110,7 @@ void Peer::on_link_socket(const Address& peer, const wire::Message& m, Now now, 
                  },
                  [&](const wire::Error& b) {
                    heard_from(peer);
-                   out.log("peer_error").kv("peer", peer.to_string()).kv("reason", b.reason);
+                   out.log("peer_error").kv("peer", peer).kv("reason", b.reason);
                  },
                  [&](const auto&) { log_bad_message(out, peer.to_string(), unexpected(m.body)); },
              },
@@ -121,14 +121,14 @@ void Peer::on_link_socket(const Address& peer, const wire::Message& m, Now now, 
 void Peer::on_seed_socket(const Address& seed, const wire::Message& m, Now now, Effects& out) {
   if (const auto* list = std::get_if<wire::PeerList>(&m.body)) {
     out.log("peer_list")
-        .kv("seed", seed.to_string())
+        .kv("seed", seed)
         .kv("status", list->known ? "known" : "new")
         .kv("peers", join(list->peers))
         .kv("count", list->peers.size());
     apply(membership_.on_peer_list(seed, list->known, list->peers, now.mono, rng_), now, out);
     if (membership_.joined()) overlay_.set_candidates(membership_.known_peers());
   } else if (const auto* err = std::get_if<wire::Error>(&m.body)) {
-    out.log("seed_error").kv("seed", seed.to_string()).kv("reason", err->reason);
+    out.log("seed_error").kv("seed", seed).kv("reason", err->reason);
   } else {
     log_bad_message(out, seed.to_string(), unexpected(m.body));
   }
@@ -163,21 +163,24 @@ void Peer::send_failed(Socket via, const Address& to, std::string_view type, Eff
     ++stats.dropped;
     return;
   }
-  out.log("send_failed").kv("to", to.to_string()).kv("type", type);
+  out.log("send_failed").kv("to", to).kv("type", type);
 }
 
 // ---- gossip ------------------------------------------------------------------------------------------
 
 void Peer::on_gossip(const Address& from, const wire::Gossip& g, Now now, Effects& out) {
-  if (gossip_.on_receive(g, now.mono) != GossipEngine::Verdict::kNew) return;
+  const auto id = message_id(g);
+  if (gossip_.on_receive(g, id, now.mono) != GossipEngine::Verdict::kNew) return;
   out.log("gossip_recv")
-      .kv("from", from.to_string())
-      .kv("origin", g.origin.to_string())
+      .kv("from", from)
+      .kv("origin", g.origin)
       .kv("seq", g.seq)
       .kv("hops", g.hops + 1)
       .kv("created_us", g.created_us)
       .kv("msg", g.body);
-  forward(next_hop(g), from, out);
+  auto onwards = next_hop(g);
+  onwards.id = id;  // its receivers need not hash it again (a copy that reaches them by wire is)
+  forward(std::move(onwards), from, out);
 }
 
 void Peer::forward(wire::Gossip g, const Address& from, Effects& out) {
@@ -189,7 +192,7 @@ void Peer::forward(wire::Gossip g, const Address& from, Effects& out) {
 
 void Peer::originate(const wire::Gossip& g, Effects& out) {
   out.log("gossip_origin")
-      .kv("id", id_hex(message_id(g)))
+      .kv("id", id_hex(g.id))
       .kv("seq", g.seq)
       .kv("msg", g.body)
       .kv("neighbours", overlay_.degree());
@@ -207,21 +210,21 @@ void Peer::apply(std::vector<Membership::Action> actions, Now, Effects& out) {
                      if (a.fresh) out.close(Socket::kSeed, a.seed);
                      out.open(Socket::kSeed, a.seed);
                      LogEvent sent("register_sent");
-                     sent.kv("seed", a.seed.to_string());
+                     sent.kv("seed", a.seed);
                      out.send_logged(Socket::kSeed, a.seed, wire::Register{}, std::move(sent));
                    },
                    [&](Membership::SeedTimedOut& a) {
                      out.close(Socket::kSeed, a.seed);
                      out.log("seed_unreachable")
-                         .kv("seed", a.seed.to_string())
+                         .kv("seed", a.seed)
                          .kv("timeout_ms", cfg_.node.register_timeout.count())
                          .kv("was_registered", a.was_registered);
                    },
-                   [&](Membership::SeedRegistered& a) { out.log("seed_registered").kv("seed", a.seed.to_string()); },
+                   [&](Membership::SeedRegistered& a) { out.log("seed_registered").kv("seed", a.seed); },
                    [&](Membership::Joined& a) {
                      out.log("joined").kv("seeds", join(a.seeds)).kv("peers", join(a.peers)).kv("count", a.peers.size());
                    },
-                   [&](Membership::DroppedBySeed& a) { out.log("dropped_by_seed").kv("seed", a.seed.to_string()); },
+                   [&](Membership::DroppedBySeed& a) { out.log("dropped_by_seed").kv("seed", a.seed); },
                    [&](Membership::RoundFailed& a) {
                      out.log("register_retry").kv("attempt", a.attempt).kv("delay_ms", a.delay.count());
                    },
@@ -236,7 +239,7 @@ void Peer::apply(std::vector<Overlay::Action> actions, Now now, Effects& out) {
                    [&](Overlay::RequestLink& a) {
                      out.open(Socket::kLink, a.to);
                      out.send(Socket::kLink, a.to, wire::LinkRequest{overlay_.degree()});
-                     out.log("link_request").kv("peer", a.to.to_string()).kv("degree", overlay_.degree());
+                     out.log("link_request").kv("peer", a.to).kv("degree", overlay_.degree());
                    },
                    [&](Overlay::AcceptLink& a) {
                      out.open(Socket::kLink, a.peer);
@@ -244,24 +247,24 @@ void Peer::apply(std::vector<Overlay::Action> actions, Now now, Effects& out) {
                    },
                    [&](Overlay::RejectLink& a) {
                      out.send(Socket::kInbox, a.peer, wire::LinkReject{a.reason});
-                     out.log("link_refused").kv("peer", a.peer.to_string()).kv("reason", a.reason);
+                     out.log("link_refused").kv("peer", a.peer).kv("reason", a.reason);
                    },
                    [&](Overlay::LinkUp& a) {
                      liveness_.add(a.peer, now.mono);
                      gossip_.on_linked(now.mono);
-                     out.log("neighbour_up").kv("peer", a.peer.to_string()).kv("degree", overlay_.degree());
+                     out.log("neighbour_up").kv("peer", a.peer).kv("degree", overlay_.degree());
                    },
                    [&](Overlay::LinkDown& a) {
                      if (a.unlink_reason) out.send(Socket::kLink, a.peer, wire::Unlink{*a.unlink_reason, a.suggest});
                      out.close(Socket::kLink, a.peer);
                      liveness_.remove(a.peer);
                      if (!a.was_neighbour) {
-                       out.log("link_failed").kv("peer", a.peer.to_string()).kv("reason", a.reason);
+                       out.log("link_failed").kv("peer", a.peer).kv("reason", a.reason);
                        return;
                      }
                      auto& line = out.log("neighbour_down");
-                     line.kv("peer", a.peer.to_string()).kv("reason", a.reason).kv("degree", overlay_.degree());
-                     if (a.suggest) line.kv("handed_to", a.suggest->to_string());
+                     line.kv("peer", a.peer).kv("reason", a.reason).kv("degree", overlay_.degree());
+                     if (a.suggest) line.kv("handed_to", *a.suggest);
                    },
                    [&](Overlay::WantPeers&) { apply(membership_.refresh(now.mono), now, out); },
                },
@@ -274,7 +277,7 @@ void Peer::apply(std::vector<Liveness::Action> actions, Now now, Effects& out) {
     std::visit(Overloaded{
                    [&](Liveness::Probe& a) { out.send(Socket::kLink, a.to, wire::LivenessRequest{now.wall_us}); },
                    [&](Liveness::Missed& a) {
-                     out.log("liveness_miss").kv("peer", a.peer.to_string()).kv("misses", a.misses);
+                     out.log("liveness_miss").kv("peer", a.peer).kv("misses", a.misses);
                    },
                    [&](Liveness::Stalled& a) {
                      // We were paused: neighbours may have dropped us. Give their NOT_LINKED answers and our
@@ -291,11 +294,11 @@ void Peer::apply(std::vector<Liveness::Action> actions, Now now, Effects& out) {
 // A dead neighbour goes to every seed we are registered with (the assignment's "Dead Node" message), then
 // its link is closed.
 void Peer::report_dead(const Address& peer, int misses, Now now, Effects& out) {
-  out.log("dead_detected").kv("peer", peer.to_string()).kv("misses", misses);
+  out.log("dead_detected").kv("peer", peer).kv("misses", misses);
   const auto text = wire::dead_node_text(peer, now.wall_us, self_);
   for (const auto& seed : membership_.registered_seeds()) {
     LogEvent sent("dead_report_sent");
-    sent.kv("seed", seed.to_string()).kv("peer", peer.to_string()).kv("text", text);
+    sent.kv("seed", seed).kv("peer", peer).kv("text", text);
     out.send_logged(Socket::kSeed, seed, wire::DeadNode{peer, now.wall_us}, std::move(sent));
   }
   apply(overlay_.drop(peer, "dead", now.mono), now, out);

@@ -25,7 +25,7 @@ void Seed::receive(const Arrival& in, Now now, Effects& out) {
   } else if (const auto* dead = std::get_if<wire::DeadNode>(&m.body)) {
     on_dead_node(m.sender, *dead, out);
   } else if (std::holds_alternative<wire::Leave>(m.body)) {
-    if (registry_.leave(m.sender)) out.log("peer_removed").kv("peer", m.sender.to_string()).kv("reason", "left");
+    if (registry_.leave(m.sender)) out.log("peer_removed").kv("peer", m.sender).kv("reason", "left");
   } else {
     log_bad_message(out, m.sender.to_string(),
                     "unexpected_type: " + std::string(wire::type_name(m.body)) + " from " + m.sender.to_string());
@@ -54,7 +54,7 @@ void Seed::on_dead_node(const Address& reporter, const wire::DeadNode& dead, Eff
   const std::string peer = dead.dead.to_string();
   out.log("dead_report")
       .kv("peer", peer)
-      .kv("reporter", reporter.to_string())
+      .kv("reporter", reporter)
       .kv("text", wire::dead_node_text(dead.dead, dead.timestamp_us, reporter))
       .kv("relayed", from_seed);
   const auto removal = registry_.report_dead(dead.dead, reporter, from_seed);
@@ -62,7 +62,7 @@ void Seed::on_dead_node(const Address& reporter, const wire::DeadNode& dead, Eff
     out.log("dead_report_ignored").kv("peer", peer).kv("reason", removal.reason);
     return;
   }
-  out.log("peer_removed").kv("peer", peer).kv("reason", "dead_report").kv("reporter", reporter.to_string());
+  out.log("peer_removed").kv("peer", peer).kv("reason", "dead_report").kv("reporter", reporter);
   if (from_seed) return;
   for (const auto& seed : other_seeds_) out.send(Socket::kSeed, seed, dead);
 }
@@ -72,13 +72,13 @@ void Seed::refused(std::string_view from, std::string_view reason, Effects& out)
 }
 
 void Seed::send_failed(Socket, const Address& to, std::string_view type, Effects& out) {
-  out.log("send_failed").kv("to", to.to_string()).kv("type", type);
+  out.log("send_failed").kv("to", to).kv("type", type);
 }
 
 void Seed::tick(Now now, Effects& out) {
   if (next_expiry_ > now.mono) return;
   for (const auto& gone : registry_.expire(now.mono, cfg_.seed.peer_ttl))
-    out.log("peer_removed").kv("peer", gone.to_string()).kv("reason", "expired");
+    out.log("peer_removed").kv("peer", gone).kv("reason", "expired");
   next_expiry_ = now.mono + cfg_.seed.peer_ttl / 4;
 }
 

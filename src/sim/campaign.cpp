@@ -126,7 +126,7 @@ void RunDigest::add(std::string_view bytes) {
   h_ *= 1099511628211ull;
 }
 
-void RunDigest::on_event(const SimNode& node, Duration, std::uint64_t wall_us, const LogEvent& e) {
+void RunDigest::on_event(const SimNode& node, Duration, std::uint64_t wall_us, const LogEvent& e, const wire::Message*) {
   add(node.name);
   add(std::to_string(wall_us));
   add(e.text());

@@ -22,7 +22,8 @@ std::uint64_t case_seed(std::uint64_t seed, int k);
 // A 64-bit digest of everything a run logged, to compare two runs.
 class RunDigest final : public RunListener {
  public:
-  void on_event(const SimNode& node, Duration at, std::uint64_t wall_us, const LogEvent& e) override;
+  void on_event(const SimNode& node, Duration at, std::uint64_t wall_us, const LogEvent& e,
+                const wire::Message* cause) override;
   void on_launcher(Duration at, std::uint64_t wall_us, const LogEvent& e) override;
   std::uint64_t value() const { return h_; }
 

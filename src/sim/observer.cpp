@@ -47,12 +47,11 @@ Observer::Observer(const Simulator& sim) : sim_(sim) {
 }
 
 std::optional<std::uint32_t> Observer::index_of(std::string_view address) {
-  const std::string key(address);
-  if (const auto it = by_text_.find(key); it != by_text_.end()) return it->second;
+  if (const auto it = by_text_.find(address); it != by_text_.end()) return it->second;
   const auto parsed = parse_address(address);
   const SimNode* n = parsed ? sim_.find(*parsed) : nullptr;
   if (!n) return std::nullopt;
-  by_text_.emplace(key, n->index);
+  by_text_.emplace(std::string(address), n->index);
   return n->index;
 }
 
@@ -73,17 +72,25 @@ Duration Observer::lookback(const SimNode& n) const {
 
 // ---- what happens ------------------------------------------------------------------------------------------
 
-void Observer::on_event(const SimNode& node, Duration at, std::uint64_t, const LogEvent& e) {
+void Observer::on_event(const SimNode& node, Duration at, std::uint64_t, const LogEvent& e,
+                        const wire::Message* cause) {
   judge_due(at);
   if (nodes_.size() <= node.index) nodes_.resize(sim_.nodes().size());
   NodeFacts& me = nodes_[node.index];
   const auto name = e.name();
   if (name == "gossip_recv") {
     ++summary_.receipts;
-    const auto origin = e.bare("origin"), seq = e.bare("seq");
-    if (const auto hops = e.bare("hops")) summary_.max_hops = std::max(summary_.max_hops, number(*hops));
-    if (!origin || !seq) return;
-    const auto key = message_key(*origin, *seq);
+    std::optional<std::uint64_t> key;
+    if (const auto* g = cause ? std::get_if<wire::Gossip>(&cause->body) : nullptr) {
+      // The message that was received, typed: no need to parse the line (the hot path of a big run).
+      summary_.max_hops = std::max(summary_.max_hops, g->hops + 1);
+      if (const SimNode* o = sim_.find(g->origin)) key = (static_cast<std::uint64_t>(o->index) << 40) | (g->seq & ((1ull << 40) - 1));
+    } else {
+      std::optional<std::string_view> f[3];
+      e.bare({"origin", "seq", "hops"}, f);
+      if (f[2]) summary_.max_hops = std::max(summary_.max_hops, number(*f[2]));
+      if (f[0] && f[1]) key = message_key(*f[0], *f[1]);
+    }
     if (!key) return;
     const auto it = message_ids_.find(*key);
     if (it == message_ids_.end() || it->second < first_pending_) return;  // judged already

@@ -53,7 +53,8 @@ class Observer final : public RunListener {
  public:
   explicit Observer(const Simulator& sim);
 
-  void on_event(const SimNode& node, Duration at, std::uint64_t wall_us, const LogEvent& e) override;
+  void on_event(const SimNode& node, Duration at, std::uint64_t wall_us, const LogEvent& e,
+                const wire::Message* cause) override;
   void on_launcher(Duration at, std::uint64_t wall_us, const LogEvent& e) override;
   void on_state(const SimNode& node, Duration at) override;
   void on_lost(const SimNode& from, const SimNode& to, const wire::Message& m, Duration at) override;
@@ -94,7 +95,11 @@ class Observer final : public RunListener {
   const Simulator& sim_;
   Summary summary_;
   std::vector<NodeFacts> nodes_;
-  std::unordered_map<std::string, std::uint32_t> by_text_;       // "ip:port" -> node index
+  struct TextHash {
+    using is_transparent = void;  // looked up by string_view: no string built per event
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> by_text_;  // "ip:port" -> index
   std::unordered_map<std::uint64_t, std::uint64_t> message_ids_;  // (origin, seq) -> id
   std::deque<MessageFacts> pending_;                             // ids first_pending_ ..., in origin order
   std::uint64_t first_pending_ = 0;

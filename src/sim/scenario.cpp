@@ -217,9 +217,7 @@ std::optional<ScenarioError> fill_node_table(toml::table& config, const std::str
 }
 
 std::variant<Config, ScenarioError> node_config(const toml::table& config, const std::string& file, Role role) {
-  auto parsed = config_from_table(config, file, role, "config.");
-  if (auto* err = std::get_if<ConfigError>(&parsed)) return ScenarioError{err->file, err->line, err->key, err->reason};
-  return std::get<Config>(std::move(parsed));
+  return config_from_table(config, file, role, "config.");
 }
 
 std::vector<Address> seed_addresses(int seeds) {
@@ -278,10 +276,6 @@ Duration LatencySampler::sample(std::mt19937_64& rng) const {
     ms = std::uniform_real_distribution<double>(model_.a_ms, model_.b_ms)(rng);
   }
   return from_ms(std::max(ms, model_.min_ms));
-}
-
-std::string ScenarioError::to_string() const {
-  return ConfigError{file, line, key, reason}.to_string();
 }
 
 // Appending, not operator+(const char*, string&&): GCC 12 warns falsely (-Wrestrict) on the latter.

@@ -82,13 +82,8 @@ struct Scenario {
   std::vector<Action> timeline;         // sorted by `at`
 };
 
-struct ScenarioError {
-  std::string file;
-  int line = 0;
-  std::string key;
-  std::string reason;
-  std::string to_string() const;  // "FILE:LINE: key 'K': REASON", as for a node config
-};
+// A scenario's errors are a node config's kind: file, line, key, reason.
+using ScenarioError = ConfigError;
 
 std::variant<Scenario, ScenarioError> load_scenario(const std::filesystem::path& file);
 std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, const std::filesystem::path& file);

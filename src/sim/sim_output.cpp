@@ -39,8 +39,8 @@ std::unique_ptr<SimOutput> SimOutput::open(const std::filesystem::path& dir, con
 SimOutput::SimOutput(std::filesystem::path dir, const Simulator& sim) : dir_(std::move(dir)), sim_(sim) {
   const auto& s = sim.scenario();
   LogEvent started("run_started");
+  // No run_dir: where a run is written is not part of it, and two runs of one seed are the same bytes.
   started.kv("name", s.name)
-      .kv("run_dir", dir_.string())
       .kv("cluster", s.file.empty() ? std::string("(generated)") : s.file.string())
       .kv("hosts", s.hosts)
       .kv("seeds", s.seeds)
@@ -67,7 +67,7 @@ bool SimOutput::flush(std::size_t node, std::string* why) {
   return ok;
 }
 
-void SimOutput::on_event(const SimNode& node, Duration, std::uint64_t wall_us, const LogEvent& e) {
+void SimOutput::on_event(const SimNode& node, Duration, std::uint64_t wall_us, const LogEvent& e, const wire::Message*) {
   if (buffers_.size() <= node.index) buffers_.resize(sim_.nodes().size());
   auto& buf = buffers_[node.index];
   append_log_line(buf, clock_, wall_us, node.address.to_string(), e);

@@ -22,7 +22,8 @@ class SimOutput final : public RunListener {
   static std::unique_ptr<SimOutput> open(const std::filesystem::path& dir, const Simulator& sim, std::string* why);
   SimOutput(std::filesystem::path dir, const Simulator& sim);
 
-  void on_event(const SimNode& node, Duration at, std::uint64_t wall_us, const LogEvent& e) override;
+  void on_event(const SimNode& node, Duration at, std::uint64_t wall_us, const LogEvent& e,
+                const wire::Message* cause) override;
   void on_launcher(Duration at, std::uint64_t wall_us, const LogEvent& e) override;
 
   // Writes everything still buffered, nodes.json, configs/ and a copy of the scenario. Returns false and

@@ -303,7 +303,7 @@ void Simulator::start_node(std::uint32_t i) {
                .kv("pid", 0));
   const Now now = now_for(n);
   const auto started = started_event(n.is_seed ? "seed" : "peer", n.address, n.address, 0, n.config.file.string());
-  for (auto* l : listeners_) l->on_event(n, now_, now.wall_us, started);
+  for (auto* l : listeners_) l->on_event(n, now_, now.wall_us, started, nullptr);
   notify_state(n);
   n.node->start(now, effects_);
   carry_out(i, {});
@@ -520,7 +520,9 @@ void Simulator::handle(std::uint32_t i, const Delivery& d) {
     reply.control = d.on == Socket::kControl;
   }
   n.node->receive(Arrival{d.on, remote, *d.message}, now_for(n), effects_);
+  cause_ = d.message.get();
   carry_out(i, reply);
+  cause_ = nullptr;
   reschedule(i);
 }
 
@@ -584,7 +586,7 @@ void Simulator::carry_out(std::uint32_t i, const ReplyPath& reply) {
                          ++(sent == Sent::kNoSocket ? stats_.no_socket : stats_.refused);
                          failures_.push_back({s.via, s.to, type});
                        } else if (s.log_when_sent) {
-                         for (auto* l : listeners_) l->on_event(n, now_, now.wall_us, *s.log_when_sent);
+                         for (auto* l : listeners_) l->on_event(n, now_, now.wall_us, *s.log_when_sent, cause_);
                        }
                      },
                      [&](Forward& f) {
@@ -623,7 +625,7 @@ void Simulator::carry_out(std::uint32_t i, const ReplyPath& reply) {
                        }
                      },
                      [&](LogEvent& e) {
-                       for (auto* l : listeners_) l->on_event(n, now_, now.wall_us, e);
+                       for (auto* l : listeners_) l->on_event(n, now_, now.wall_us, e, cause_);
                      },
                  },
                  effect);

@@ -47,8 +47,11 @@ struct SimNode {
 class RunListener {
  public:
   virtual ~RunListener() = default;
-  // A node's log event; `wall_us` is the node's (virtual) wall clock, which stamps the line.
-  virtual void on_event(const SimNode&, Duration /*at*/, std::uint64_t /*wall_us*/, const LogEvent&) {}
+  // A node's log event; `wall_us` is the node's (virtual) wall clock, which stamps the line. `cause` is the
+  // message whose handling produced it (nullptr for timers, starts and stops): listeners that need a
+  // message's origin and seq read them there instead of parsing the line.
+  virtual void on_event(const SimNode&, Duration /*at*/, std::uint64_t /*wall_us*/, const LogEvent&,
+                        const wire::Message* /*cause*/) {}
   // A line of the launcher's events.log (node_started, node_signalled, host_isolated, ...).
   virtual void on_launcher(Duration /*at*/, std::uint64_t /*wall_us*/, const LogEvent&) {}
   // A node started, stopped, was paused or resumed, or its host was cut off or restored.
@@ -209,6 +212,7 @@ class Simulator {
   int peers_started_ = 0;  // peers named so far (joins append)
   bool finished_ = false;
   NetworkStats stats_;
+  const wire::Message* cause_ = nullptr;  // the message being handled, for on_event
 };
 
 }  // namespace gossip::sim

@@ -141,7 +141,8 @@ class Recorder final : public sim::RunListener {
     sim::Duration at;
     LogEvent event;
   };
-  void on_event(const sim::SimNode& n, sim::Duration at, std::uint64_t, const LogEvent& e) override {
+  void on_event(const sim::SimNode& n, sim::Duration at, std::uint64_t, const LogEvent& e,
+                const wire::Message*) override {
     lines_.push_back({n.name, at, e});
   }
   void on_launcher(sim::Duration at, std::uint64_t, const LogEvent& e) override { lines_.push_back({"launcher", at, e}); }

@@ -399,3 +399,20 @@ TEST_CASE("the Message List agrees with a plain set under random inserts, expiry
   }
   for (std::uint64_t id = 0; id <= 2000; ++id) CHECK(c.contains(id * 0x100000001ull, now) == (in.count(id * 0x100000001ull) != 0));
 }
+
+TEST_CASE("a known id travels with the message and is used; a decoded message is always hashed", "[gossip]") {
+  auto m = sample();
+  const auto id = message_id(m);
+  auto known = next_hop(m);
+  known.id = id;
+  CHECK(message_id(next_hop(known)) == id);
+  known.id = 42;  // a made-up id would be believed: only our own code may set it ...
+  CHECK(message_id(known) == 42);
+  // ... and the codec never carries it.
+  const auto frames = wire::encode(wire::Message{kSelf, known});
+  const auto decoded = wire::decode(std::vector<std::string_view>(frames.begin(), frames.end()));
+  REQUIRE(decoded.message);
+  const auto& g = std::get<wire::Gossip>(decoded.message->body);
+  CHECK(g.id == 0);
+  CHECK(message_id(g) == id);
+}

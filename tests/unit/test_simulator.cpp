@@ -361,10 +361,10 @@ TEST_CASE("the observer reports a message that a connected peer never got", "[si
   const SimNode& a = sim.nodes()[1];
   const SimNode& b = sim.nodes()[2];
   for (auto* n : {&a, &b}) o.on_state(*n, 3s);
-  o.on_event(a, 3s, 0, LogEvent("neighbour_up").kv("peer", b.address.to_string()).kv("degree", 1));
-  o.on_event(b, 3s, 0, LogEvent("neighbour_up").kv("peer", a.address.to_string()).kv("degree", 1));
-  o.on_event(a, 4s, 0, LogEvent("gossip_origin").kv("id", "0").kv("seq", 1).kv("msg", "m").kv("neighbours", 1));
-  o.on_event(a, 7s, 0, LogEvent("gossip_stats").kv("duplicates", 0));  // past the grace: judged
+  o.on_event(a, 3s, 0, LogEvent("neighbour_up").kv("peer", b.address.to_string()).kv("degree", 1), nullptr);
+  o.on_event(b, 3s, 0, LogEvent("neighbour_up").kv("peer", a.address.to_string()).kv("degree", 1), nullptr);
+  o.on_event(a, 4s, 0, LogEvent("gossip_origin").kv("id", "0").kv("seq", 1).kv("msg", "m").kv("neighbours", 1), nullptr);
+  o.on_event(a, 7s, 0, LogEvent("gossip_stats").kv("duplicates", 0), nullptr);  // past the grace: judged
   const auto& sum = o.summary();
   CHECK(sum.expected == 1);
   CHECK(sum.received == 0);
@@ -380,14 +380,14 @@ TEST_CASE("the observer reports a live peer declared dead with nothing to explai
   const SimNode& a = sim.nodes()[1];
   const SimNode& b = sim.nodes()[2];
   for (auto* n : {&a, &b}) o.on_state(*n, 0s);
-  o.on_event(a, 5s, 0, LogEvent("dead_detected").kv("peer", b.address.to_string()).kv("misses", 3));
+  o.on_event(a, 5s, 0, LogEvent("dead_detected").kv("peer", b.address.to_string()).kv("misses", 3), nullptr);
   CHECK(o.summary().false_deaths == 1);
   CHECK_FALSE(o.summary().ok());
   SECTION("a loss between them in the detection window explains it") {
     Observer o2(sim);
     for (auto* n : {&a, &b}) o2.on_state(*n, 0s);
     o2.on_lost(b, a, wire::Message{b.address, wire::LivenessReply{}}, 4500ms);
-    o2.on_event(a, 5s, 0, LogEvent("dead_detected").kv("peer", b.address.to_string()).kv("misses", 3));
+    o2.on_event(a, 5s, 0, LogEvent("dead_detected").kv("peer", b.address.to_string()).kv("misses", 3), nullptr);
     CHECK(o2.summary().false_deaths == 0);
     CHECK(o2.summary().explained_deaths == 1);
   }
@@ -398,7 +398,7 @@ TEST_CASE("the observer reports a peer over its max_degree", "[sim]") {
   Simulator sim(s, 1);
   sim.run_until(1s);
   Observer o(sim);
-  o.on_event(sim.nodes()[1], 1s, 0, LogEvent("neighbour_up").kv("peer", "10.1.0.9:7000").kv("degree", 3));
+  o.on_event(sim.nodes()[1], 1s, 0, LogEvent("neighbour_up").kv("peer", "10.1.0.9:7000").kv("degree", 3), nullptr);
   CHECK(o.summary().violation_count == 1);
 }
 
