@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL_TIMEOUT_S = 120
 SEED_LINES_MAX_PEERS = 30  # above this many peers, overlay.png leaves out the seed-to-peer registration lines
 # neato's layout time grows with the square of the nodes and more (200 peers: 40 s on a 2-core machine, 1,000:
-# many minutes), so above this many it would only run into TOOL_TIMEOUT_S before dot drew the picture anyway.
+# many minutes), and dot lays 1,000 nodes out as a strip 32,767 pixels wide: above this many, sfdp draws it.
 NEATO_MAX_NODES = 500
 
 
@@ -94,15 +94,20 @@ def render_dot(dot_path, png_path, graphviz, nodes):
     """Draws the graph of `nodes` nodes. Returns None when drawn, else the reason it was not."""
     if graphviz == "none":
         return "skipped (--graphviz none)"
-    auto = [shutil.which("neato"), shutil.which("dot")] if nodes <= NEATO_MAX_NODES else [shutil.which("dot")]
-    tools = [graphviz] if graphviz != "auto" else auto
+    big = graphviz == "auto" and nodes > NEATO_MAX_NODES
+    if big:  # sfdp, Graphviz's layout for large graphs, with straight edges: 1,000 nodes in seconds
+        tools = [shutil.which("sfdp")]
+    else:
+        tools = [graphviz] if graphviz != "auto" else [shutil.which("neato"), shutil.which("dot")]
+    extra = ["-Gsplines=false", "-Goverlap=prism", "-Gsize=16,16"] if big else []
     tools = [t for t in tools if t]
     if not tools:
-        return "Graphviz (neato/dot) is not installed"
+        return "Graphviz (%s) is not installed" % ("sfdp" if big else "neato/dot")
     reasons = []
     for tool in tools:
         try:
-            r = subprocess.run([tool, "-Tpng", "-o", png_path, dot_path], capture_output=True, timeout=TOOL_TIMEOUT_S)
+            r = subprocess.run([tool, "-Tpng", *extra, "-o", png_path, dot_path], capture_output=True,
+                               timeout=TOOL_TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired) as e:
             reasons.append("%s: %s" % (tool, e))
             continue
