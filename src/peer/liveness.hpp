@@ -3,7 +3,6 @@
 // Pure: takes `now`, returns whom to probe and whom to declare dead. Knows nothing of sockets.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <variant>
 #include <vector>

@@ -44,7 +44,7 @@ Peer::Peer(Address self, const Config& cfg, std::uint64_t random_seed)
 
 void Peer::start(Now now, Effects& out) {
   next_stats_ = now.mono + cfg_.gossip.stats_interval;
-  apply(membership_.start(now.mono, rng_), now, out);
+  apply(membership_.start(now.mono, rng_), out);
 }
 
 // ---- what arrives --------------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ void Peer::on_link_socket(const Address& peer, const wire::Message& m, Now now, 
                    // It dropped us (perhaps reported us dead while we were paused): drop our side too and
                    // make sure the seeds still list us.
                    apply(overlay_.drop(peer, "dropped_by_peer", now.mono), now, out);
-                   apply(membership_.refresh(now.mono), now, out);
+                   apply(membership_.refresh(now.mono), out);
                  },
                  [&](const wire::Error& b) {
                    heard_from(peer);
@@ -125,7 +125,7 @@ void Peer::on_seed_socket(const Address& seed, const wire::Message& m, Now now, 
         .kv("status", list->known ? "known" : "new")
         .kv("peers", join(list->peers))
         .kv("count", list->peers.size());
-    apply(membership_.on_peer_list(seed, list->known, list->peers, now.mono, rng_), now, out);
+    apply(membership_.on_peer_list(seed, list->known, list->peers, now.mono, rng_), out);
     if (membership_.joined()) overlay_.set_candidates(membership_.known_peers());
   } else if (const auto* err = std::get_if<wire::Error>(&m.body)) {
     out.log("seed_error").kv("seed", seed).kv("reason", err->reason);
@@ -201,7 +201,7 @@ void Peer::originate(const wire::Gossip& g, Effects& out) {
 
 // ---- carrying out what the cores decide -------------------------------------------------------------
 
-void Peer::apply(std::vector<Membership::Action> actions, Now, Effects& out) {
+void Peer::apply(std::vector<Membership::Action> actions, Effects& out) {
   for (auto& action : actions) {
     std::visit(Overloaded{
                    [&](Membership::SendRegister& a) {
@@ -266,7 +266,7 @@ void Peer::apply(std::vector<Overlay::Action> actions, Now now, Effects& out) {
                      line.kv("peer", a.peer).kv("reason", a.reason).kv("degree", overlay_.degree());
                      if (a.suggest) line.kv("handed_to", *a.suggest);
                    },
-                   [&](Overlay::WantPeers&) { apply(membership_.refresh(now.mono), now, out); },
+                   [&](Overlay::WantPeers&) { apply(membership_.refresh(now.mono), out); },
                },
                action);
   }
@@ -313,7 +313,7 @@ TimePoint Peer::next_deadline() const {
 
 void Peer::tick(Now now, Effects& out) {
   const auto t = now.mono;
-  if (membership_.next_deadline() <= t) apply(membership_.tick(t, rng_), now, out);
+  if (membership_.next_deadline() <= t) apply(membership_.tick(t, rng_), out);
   // Links are sought only once a majority of seeds has answered: before that the candidates are partial.
   if (membership_.joined() && overlay_.next_deadline() <= t) apply(overlay_.tick(t, rng_), now, out);
   // Liveness before gossip: a neighbour found dead now is dropped before the next message goes out.

@@ -51,7 +51,7 @@ class Peer final : public ProtocolNode {
   void originate(const wire::Gossip& g, Effects& out);
   void forward(wire::Gossip g, const Address& from, Effects& out);
   void report_dead(const Address& peer, int misses, Now now, Effects& out);
-  void apply(std::vector<Membership::Action> actions, Now now, Effects& out);
+  void apply(std::vector<Membership::Action> actions, Effects& out);
   void apply(std::vector<Overlay::Action> actions, Now now, Effects& out);
   void apply(std::vector<Liveness::Action> actions, Now now, Effects& out);
   void log_stats(Effects& out);
