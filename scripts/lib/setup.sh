@@ -5,7 +5,7 @@ GOSSIP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 GOSSIP_JOBS="${GOSSIP_JOBS:-2}"
 
 # Everything the build, the tests, the benchmarks' plots and the namespace tests use.
-GOSSIP_PACKAGES=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libtomlplusplus-dev catch2 python3
+GOSSIP_PACKAGES=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libtomlplusplus-dev libsodium-dev catch2 python3
                  graphviz python3-matplotlib iproute2 clang libclang-rt-14-dev)
 
 # Installs whatever of GOSSIP_PACKAGES is missing. Silent when all are there. Runs `apt-get update` only when

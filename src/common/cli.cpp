@@ -3,6 +3,8 @@
 #include <iostream>
 #include <string_view>
 
+#include "common/wire.hpp"
+
 namespace gossip {
 
 CliResult parse_command_line(int argc, char** argv, const std::string& program, const std::string& summary,
@@ -21,11 +23,11 @@ CliResult parse_command_line(int argc, char** argv, const std::string& program, 
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       usage(std::cout);
-      return {std::nullopt, 0};
+      return {std::nullopt, std::nullopt, 0};
     }
     if (arg == "--version") {
-      std::cout << program << " 1.0.0 (wire protocol GSP1)\n";
-      return {std::nullopt, 0};
+      std::cout << program << " 2.0.0 (wire protocol " << wire::kSignature << ")\n";
+      return {std::nullopt, std::nullopt, 0};
     }
     if (arg == "--config" && i + 1 < argc) {
       path = argv[++i];
@@ -34,20 +36,29 @@ CliResult parse_command_line(int argc, char** argv, const std::string& program, 
     } else {
       std::cerr << program << ": unknown argument '" << arg << "'\n";
       usage(std::cerr);
-      return {std::nullopt, 2};
+      return {std::nullopt, std::nullopt, 2};
     }
   }
   if (!path) {
     std::cerr << program << ": --config FILE is required\n";
     usage(std::cerr);
-    return {std::nullopt, 2};
+    return {std::nullopt, std::nullopt, 2};
   }
   auto loaded = load_config(*path, role);
   if (auto* err = std::get_if<ConfigError>(&loaded)) {
     std::cerr << program << ": config error: " << err->to_string() << "\n";
-    return {std::nullopt, 2};
+    return {std::nullopt, std::nullopt, 2};
   }
-  return {std::get<Config>(std::move(loaded)), 0};
+  CliResult result{std::get<Config>(std::move(loaded)), std::nullopt, 0};
+  if (result.config->security.curve()) {
+    auto creds = load_credentials(*result.config);
+    if (auto* err = std::get_if<ConfigError>(&creds)) {
+      std::cerr << program << ": config error: " << err->to_string() << "\n";
+      return {std::nullopt, std::nullopt, 2};
+    }
+    result.credentials = std::get<Credentials>(std::move(creds));
+  }
+  return result;
 }
 
 }  // namespace gossip

@@ -74,6 +74,15 @@ fs::path relative_to(const fs::path& file, const std::string& p) {
   return path.is_relative() ? file.parent_path() / path : path;
 }
 
+// A path relative to the config file's directory.
+Apply path_to(const fs::path& file, fs::path SecurityConfig::*field) {
+  return [=](const toml::node& n, Config& c) -> std::optional<std::string> {
+    if (!n.is_string() || n.value<std::string>()->empty()) return "must be a non-empty string (a path)";
+    c.security.*field = relative_to(file, *n.value<std::string>());
+    return none();
+  };
+}
+
 // The assignment's timings are the "default" preset; "fast" shrinks every timer for tests and demos.
 void apply_preset(Config& c) {
   if (c.preset != "fast") return;
@@ -174,6 +183,21 @@ std::vector<KeySpec> schema(const fs::path& file) {
                  c.seed.peer_list_max = static_cast<std::size_t>(v);
                })});
   s.push_back({"seed", "peer_ttl_ms", duration_ms(0, 30 * kDay, &Config::seed, &SeedConfig::peer_ttl)});
+  s.push_back({"security", "mode", [](const toml::node& n, Config& c) -> std::optional<std::string> {
+                 const auto v = n.value<std::string>();
+                 if (!n.is_string() || (*v != "none" && *v != "curve")) return "must be \"curve\" or \"none\"";
+                 c.security.mode = *v == "curve" ? SecurityConfig::Mode::kCurve : SecurityConfig::Mode::kNone;
+                 return none();
+               }});
+  s.push_back({"security", "key_file", path_to(file, &SecurityConfig::key_file)});
+  s.push_back({"security", "trusted_dir", path_to(file, &SecurityConfig::trusted_dir)});
+  s.push_back({"security", "sign_origins", [](const toml::node& n, Config& c) -> std::optional<std::string> {
+                 if (!n.is_boolean()) return "must be true or false";
+                 c.security.sign_origins = *n.value<bool>();
+                 return none();
+               }});
+  s.push_back({"security", "trust_reload_interval_ms",
+               duration_ms(10, kDay, &Config::security, &SecurityConfig::trust_reload_interval)});
   return s;
 }
 
@@ -226,7 +250,7 @@ std::variant<Config, ConfigError> config_from_table(const toml::table& root, con
     if (const auto* t = v.as_table()) {
       const std::string section(k.str());
       if (section != "node" && section != "overlay" && section != "gossip" && section != "liveness" &&
-          section != "seed")
+          section != "seed" && section != "security")
         return ConfigError{name, line_of(v), prefix + section, "unknown section"};
       for (auto&& [k2, v2] : *t)
         if (auto err = apply(section, k2.str(), v2)) return *err;
@@ -260,6 +284,12 @@ std::variant<Config, ConfigError> config_from_table(const toml::table& root, con
                            "), or live peers would expire between their registrations"};
   if (c.node.control && role == Role::kSeed)
     return ConfigError{name, at("node.control"), prefix + "node.control", "only peers have a control endpoint"};
+  if (c.security.curve()) {
+    if (c.security.key_file.empty())
+      return ConfigError{name, at("security.mode"), prefix + "security.key_file", "is required when security.mode is \"curve\""};
+    if (c.security.trusted_dir.empty())
+      return ConfigError{name, at("security.mode"), prefix + "security.trusted_dir", "is required when security.mode is \"curve\""};
+  }
   return c;
 }
 

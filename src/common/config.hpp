@@ -59,6 +59,18 @@ struct SeedConfig {
   Millis peer_ttl{120000};        // a peer that has not registered for this long is dropped; 0 = never
 };
 
+// How a node proves who it is and whom it lets in (docs/SECURITY.md).
+struct SecurityConfig {
+  enum class Mode { kNone, kCurve };
+  Mode mode = Mode::kNone;              // none: version 1's trust in the sender field (a warning at start)
+  std::filesystem::path key_file;       // curve: this node's secret key file (gossip-ctl keygen)
+  std::filesystem::path trusted_dir;    // curve: a directory of .pub files, one per member
+  bool sign_origins = true;             // curve: every GOSSIP carries and needs its origin's signature
+  Millis trust_reload_interval{1000};   // curve: how often trusted_dir is checked for changes
+  bool curve() const { return mode == Mode::kCurve; }
+  bool signing() const { return curve() && sign_origins; }
+};
+
 struct Config {
   std::filesystem::path file;  // where it was read from
   std::string preset = "default";
@@ -67,6 +79,7 @@ struct Config {
   GossipConfig gossip;
   LivenessConfig liveness;
   SeedConfig seed;
+  SecurityConfig security;
 
   // advertise if set, else listen.
   Address advertised() const { return node.advertise.value_or(node.listen); }

@@ -1,10 +1,18 @@
 #include "common/net.hpp"
 
+#include "common/zap.hpp"
+
 namespace gossip::net {
 
 zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address& self, int hwm,
-                          int linger_ms) {
+                          int linger_ms, const CurveClient* curve) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  if (curve) {
+    s.set(zmq::sockopt::curve_serverkey, curve->server_key);
+    s.set(zmq::sockopt::curve_publickey, curve->public_key);
+    s.set(zmq::sockopt::curve_secretkey, curve->secret_key);
+    s.set(zmq::sockopt::handshake_ivl, kHandshakeMs);
+  }
   s.set(zmq::sockopt::routing_id, self.to_string());
   s.set(zmq::sockopt::sndhwm, hwm);
   s.set(zmq::sockopt::linger, linger_ms);
@@ -15,8 +23,14 @@ zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address&
 }
 
 std::optional<zmq::socket_t> bind_router(zmq::context_t& ctx, const Address& at, Address* bound,
-                                         std::string* why) {
+                                         std::string* why, const CurveServer* curve) {
   zmq::socket_t s(ctx, zmq::socket_type::router);
+  if (curve) {
+    s.set(zmq::sockopt::curve_server, 1);
+    s.set(zmq::sockopt::curve_secretkey, curve->secret_key);
+    s.set(zmq::sockopt::zap_domain, std::string(kZapDomain));
+    s.set(zmq::sockopt::handshake_ivl, kHandshakeMs);
+  }
   s.set(zmq::sockopt::router_mandatory, 1);
   // A peer that reconnects (restart, new socket) with the same routing id takes the old one's place.
   s.set(zmq::sockopt::router_handover, 1);
@@ -71,6 +85,12 @@ std::string Incoming::peer_ip() const {
   for (const auto& f : frames)
     if (const char* ip = zmq_msg_gets(f.handle(), "Peer-Address")) return ip;
   return "unknown";
+}
+
+std::string Incoming::user_id() const {
+  for (const auto& f : frames)
+    if (const char* id = zmq_msg_gets(f.handle(), "User-Id")) return id;
+  return "";
 }
 
 std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size_t max_frames) {

@@ -16,15 +16,31 @@ namespace gossip::net {
 // codec's frame limit so an oversized frame is seen and logged by the codec rather than silently cut.
 inline constexpr std::int64_t kMaxSocketFrame = 262144;
 
-// A DEALER connected to `to`, with routing id `self` (for the remote's logs only), send queue bound
-// `hwm` and the given linger. Throws zmq::error_t only on a programming error (bad endpoint syntax).
-zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address& self, int hwm,
-                          int linger_ms);
+// A handshake that has not finished in this time is dropped, so a connection that never completes one
+// (an outsider without a key, a half-open scan) holds nothing for long.
+inline constexpr int kHandshakeMs = 3000;
 
-// A ROUTER bound at `at` (mandatory routing, frame size limit). Returns nullopt and sets *why if the
-// address cannot be bound. *bound receives the actual address (port 0 resolved).
+// CurveZMQ keys (Z85) for the two ends of a connection. A server also names its ZAP domain.
+struct CurveServer {
+  std::string secret_key;
+};
+struct CurveClient {
+  std::string public_key;
+  std::string secret_key;
+  std::string server_key;  // the key the remote must prove it holds
+};
+
+// A DEALER connected to `to`, with routing id `self` (for the remote's logs only), send queue bound
+// `hwm` and the given linger; over CurveZMQ when `curve` is given. Throws zmq::error_t only on a
+// programming error (bad endpoint syntax).
+zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address& self, int hwm,
+                          int linger_ms, const CurveClient* curve = nullptr);
+
+// A ROUTER bound at `at` (mandatory routing, frame size limit), a CurveZMQ server checked by ZAP when
+// `curve` is given. Returns nullopt and sets *why if the address cannot be bound. *bound receives the
+// actual address (port 0 resolved).
 std::optional<zmq::socket_t> bind_router(zmq::context_t& ctx, const Address& at, Address* bound,
-                                         std::string* why);
+                                         std::string* why, const CurveServer* curve = nullptr);
 
 // Sends every frame with ZMQ_DONTWAIT. If routing_id is given (a ROUTER reply) it goes first.
 // Returns false, sending nothing, if the message cannot be queued at once (queue full, peer gone).
@@ -41,6 +57,8 @@ struct Incoming {
   // The TCP peer's IP as libzmq saw it (trustworthy, unlike a sender field), or "unknown". For log lines
   // about refused input only: it is not free.
   std::string peer_ip() const;
+  // The User-Id ZAP gave the connection (on a curve server: the client's public key in Z85), or "".
+  std::string user_id() const;
 };
 std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size_t max_frames);
 

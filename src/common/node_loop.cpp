@@ -5,6 +5,7 @@
 #include "common/clock.hpp"
 #include "common/net.hpp"
 #include "common/overloaded.hpp"
+#include "common/zap.hpp"
 
 namespace gossip {
 
@@ -17,12 +18,60 @@ constexpr int kStopLingerMs = 500;    // on stop, time for LEAVE to be delivered
 Now now() { return Now{Clock::now(), wall_micros()}; }
 }  // namespace
 
-NodeLoop::NodeLoop(NodeShell& shell, ProtocolNode& node, int send_hwm)
-    : shell_(shell), node_(node), send_hwm_(send_hwm) {}
+NodeLoop::NodeLoop(NodeShell& shell, ProtocolNode& node, int send_hwm, Millis trust_interval)
+    : shell_(shell), node_(node), send_hwm_(send_hwm), trust_interval_(trust_interval) {
+  if (shell_.credentials()) next_trust_check_ = Clock::now() + trust_interval_;
+}
 
 zmq::socket_t* NodeLoop::dealer(Socket via, const Address& to) {
   const auto it = dealers_.find({via, to});
-  return it == dealers_.end() ? nullptr : &it->second;
+  return it == dealers_.end() ? nullptr : &it->second.socket;
+}
+
+std::string_view NodeLoop::refusal(std::string_view key, const Address& sender) const {
+  const auto& trust = shell_.credentials()->trust;
+  if (!trust.by_curve_key(key)) return "untrusted_key";  // revoked since the handshake
+  return trust.speaks_for(key, sender) ? "" : "sender_mismatch";
+}
+
+void NodeLoop::answer_zap() {
+  auto& zap = *shell_.zap();
+  for (std::size_t n = 0; n < kBatch; ++n) {
+    auto in = net::receive(zap, false, 16);
+    if (!in) return;
+    const auto d = decide_zap(shell_.credentials()->trust, in->views());
+    if (!d.reply.empty()) net::send(zap, d.reply);
+    if (d.accepted) continue;
+    // An outsider may try thousands of times a second: a line a second, with a count, is enough.
+    const auto t = Clock::now();
+    if (t < next_zap_log_) {
+      ++zap_unlogged_;
+      continue;
+    }
+    next_zap_log_ = t + std::chrono::seconds(1);
+    shell_.log()
+        .event("connection_refused")
+        .kv("ip", d.client_ip)
+        .kv("key", d.key.empty() ? "-" : d.key)
+        .kv("reason", d.reason)
+        .kv("unlogged", zap_unlogged_);
+    zap_unlogged_ = 0;
+  }
+}
+
+void NodeLoop::check_trust(TimePoint now) {
+  next_trust_check_ = now + trust_interval_;
+  const auto revoked = shell_.reload_trust(wall_micros());
+  if (revoked.empty()) return;
+  for (auto it = dealers_.begin(); it != dealers_.end();) {
+    if (std::find(revoked.begin(), revoked.end(), it->second.server_key) != revoked.end()) {
+      shell_.log().event("connection_closed").kv("to", it->first.second).kv("reason", "key_revoked");
+      it = dealers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  shell_.rebind_servers(wall_micros());
 }
 
 bool NodeLoop::send(Socket via, const Address& to, const std::vector<std::string>& frames, ReplyPath reply) {
@@ -55,10 +104,19 @@ void NodeLoop::carry_out(ReplyPath reply, std::uint64_t wall_us) {
                      },
                      [&](Open& o) {
                        if (dealer(o.via, o.to)) return;
+                       std::optional<net::CurveClient> keys;
+                       if (shell_.credentials() && !(keys = shell_.client_keys(o.to))) {
+                         // Its sends fail and are reported like those to any unreachable node.
+                         shell_.log().event("socket_error").kv("during", "open").kv("to", o.to).kv(
+                             "error", "no trusted key speaks for this address");
+                         return;
+                       }
                        try {
                          dealers_.emplace(std::pair{o.via, o.to},
-                                          net::make_dealer(shell_.context(), o.to, self, send_hwm_,
-                                                           o.via == Socket::kSeed ? kSeedLingerMs : kLinkLingerMs));
+                                          Dealer{net::make_dealer(shell_.context(), o.to, self, send_hwm_,
+                                                                  o.via == Socket::kSeed ? kSeedLingerMs : kLinkLingerMs,
+                                                                  keys ? &*keys : nullptr),
+                                                 keys ? keys->server_key : std::string()});
                        } catch (const zmq::error_t& e) {
                          // Out of sockets or descriptors: the sends to it fail and are reported as such.
                          shell_.log().event("socket_error").kv("during", "open").kv("error", e.what());
@@ -89,6 +147,13 @@ void NodeLoop::read(Socket kind, const Address& who, zmq::socket_t& socket) {
         node_.refused(in->peer_ip(), "too_many_frames", effects_);
       } else if (auto decoded = wire::decode(in->views()); !decoded.message) {
         node_.refused(router ? in->peer_ip() : who.to_string(), decoded.error, effects_);
+      } else if (const auto why = shell_.credentials()
+                                      ? refusal(router ? in->user_id() : dealers_.at(key).server_key,
+                                                decoded.message->sender)
+                                      : std::string_view();
+                 !why.empty()) {
+        // Never handed to the node: a message in another's name is no sign of anyone's life.
+        node_.refused(decoded.message->sender.to_string(), why, effects_);
       } else {
         during = wire::type_name(decoded.message->body);
         node_.receive(Arrival{kind, router ? decoded.message->sender : who, *decoded.message}, t, effects_);
@@ -102,7 +167,7 @@ void NodeLoop::read(Socket kind, const Address& who, zmq::socket_t& socket) {
     // A handler may have closed (or replaced) this very DEALER.
     if (!router) {
       const auto it = dealers_.find(key);
-      if (it == dealers_.end() || &it->second != &socket) break;
+      if (it == dealers_.end() || &it->second.socket != &socket) break;
     }
   }
 }
@@ -117,8 +182,14 @@ void NodeLoop::poll(TimePoint deadline) {
     items_.push_back({control->handle(), 0, ZMQ_POLLIN, 0});
     owners_.push_back({Socket::kControl, {}});
   }
-  for (auto& [key, socket] : dealers_) {
-    items_.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+  zap_item_ = 0;
+  if (auto* zap = shell_.zap()) {
+    zap_item_ = items_.size();
+    items_.push_back({zap->handle(), 0, ZMQ_POLLIN, 0});
+    owners_.push_back({Socket::kInbox, {}});  // a placeholder: zap_item_ says whose it is
+  }
+  for (auto& [key, d] : dealers_) {
+    items_.push_back({d.socket.handle(), 0, ZMQ_POLLIN, 0});
     owners_.push_back(key);
   }
   const auto wait = deadline == TimePoint::max()
@@ -141,10 +212,10 @@ int NodeLoop::run() {
     carry_out({}, t.wall_us);
   }
   while (true) {
-    poll(node_.next_deadline());
+    poll(std::min(node_.next_deadline(), next_trust_check_));
     if (items_[0].revents & ZMQ_POLLIN) {
       if (const auto sig = shell_.signals().take()) {
-        for (auto& [key, socket] : dealers_) socket.set(zmq::sockopt::linger, kStopLingerMs);
+        for (auto& [key, d] : dealers_) d.socket.set(zmq::sockopt::linger, kStopLingerMs);
         const auto t = now();
         node_.stop(*sig, t, effects_);
         carry_out({}, t.wall_us);
@@ -154,12 +225,17 @@ int NodeLoop::run() {
     }
     for (std::size_t i = 1; i < items_.size(); ++i) {
       if (!(items_[i].revents & ZMQ_POLLIN)) continue;
+      if (i == zap_item_) {
+        answer_zap();
+        continue;
+      }
       const auto& [kind, who] = owners_[i - 1];
       zmq::socket_t* socket = kind == Socket::kInbox     ? &shell_.inbox()
                               : kind == Socket::kControl ? shell_.control()
                                                          : dealer(kind, who);
       if (socket) read(kind, who, *socket);  // a DEALER may have been closed earlier in this pass
     }
+    if (next_trust_check_ <= Clock::now()) check_trust(Clock::now());
     // Timers last: every message that had arrived has been handled.
     if (node_.next_deadline() <= Clock::now()) {
       const auto t = now();

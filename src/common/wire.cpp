@@ -18,7 +18,7 @@ struct TypeInfo {
 constexpr TypeInfo kTypes[] = {
     {"REGISTER", 0},        {"PEER_LIST", -1},    {"DEAD_NODE", 2},        {"LEAVE", 0},
     {"LINK_REQUEST", 1},    {"LINK_ACCEPT", 0},   {"LINK_REJECT", 1},      {"UNLINK", 2},
-    {"GOSSIP", 5},          {"LIVENESS_REQUEST", 1}, {"LIVENESS_REPLY", 2}, {"NOT_LINKED", 0},
+    {"GOSSIP", 6},          {"LIVENESS_REQUEST", 1}, {"LIVENESS_REPLY", 2}, {"NOT_LINKED", 0},
     {"PUBLISH", 1},         {"PUBLISHED", 2},     {"ERROR", 1},
 };
 static_assert(std::size(kTypes) == std::variant_size_v<Body>);
@@ -106,6 +106,7 @@ std::vector<std::string> encode(const Message& m) {
                    f.push_back(number(b.created_us));
                    f.push_back(number(b.hops));
                    f.push_back(b.body);
+                   f.push_back(b.signature);
                  },
                  [&](const LivenessRequest& b) { f.push_back(number(b.timestamp_us)); },
                  [&](const LivenessReply& b) {
@@ -173,8 +174,10 @@ Decoded decode(const std::vector<std::string_view>& frames) {
       break;
     }
     case 8:
+      if (!frames[k + 5].empty() && frames[k + 5].size() != kSignatureBytes)
+        return refuse("bad_field: signature: not empty and not " + std::to_string(kSignatureBytes) + " bytes");
       m.body = Gossip{in.address(k, "origin"), in.num(k + 1, "seq"), in.num(k + 2, "created"),
-                      in.num(k + 3, "hops"), in.bytes(k + 4)};
+                      in.num(k + 3, "hops"), in.bytes(k + 4), in.bytes(k + 5)};
       break;
     case 9: m.body = LivenessRequest{in.num(k, "timestamp")}; break;
     case 10: m.body = LivenessReply{in.num(k, "timestamp"), in.address(k + 1, "requester")}; break;

@@ -1,4 +1,4 @@
-// wire.hpp — the codec: every message type of protocol version 1 (docs/PROTOCOL.md), encoded to and
+// wire.hpp — the codec: every message type of protocol version 2 (docs/PROTOCOL.md), encoded to and
 // decoded from ZeroMQ frames. The only place that knows the byte layout. Knows nothing of sockets.
 #pragma once
 
@@ -11,14 +11,16 @@
 #include <vector>
 
 #include "common/address.hpp"
+#include "common/message_id.hpp"
 
 namespace gossip::wire {
 
-inline constexpr std::string_view kSignature = "GSP1";
+inline constexpr std::string_view kSignature = "GSP2";
 inline constexpr std::size_t kMaxFrameBytes = 65536;
 inline constexpr std::size_t kMaxFrames = 1030;
 inline constexpr std::size_t kMaxMessageBytes = 262144;
 inline constexpr std::size_t kMaxPeerList = 1024;
+inline constexpr std::size_t kSignatureBytes = 64;  // Ed25519
 
 struct Register {};
 struct PeerList {
@@ -47,10 +49,11 @@ struct Gossip {
   std::uint64_t created_us = 0;
   std::uint64_t hops = 0;
   std::string body;
+  std::string signature{};  // the origin's Ed25519 signature (kSignatureBytes), or empty: unsigned
   // Not on the wire: the Message List key (peer/gossip.hpp message_id) when already computed from these
-  // very fields, else 0. The codec never reads it and decodes it as 0, so what a remote sends is always
-  // hashed by the receiver; a peer sets it on the copies it originates and forwards.
-  std::uint64_t id = 0;
+  // very fields, else empty. The codec never reads it and decodes it as empty, so what a remote sends is
+  // always hashed by the receiver; a peer sets it on the copies it originates and forwards.
+  MessageId id{};
 };
 struct LivenessRequest {
   std::uint64_t timestamp_us = 0;

@@ -1,5 +1,7 @@
 // gossip-ctl: a small client for a running overlay. `publish` hands a payload to a peer's control
-// endpoint; `send` puts arbitrary frames on a node's inbox (for tests and for poking at the protocol).
+// endpoint; `send` puts arbitrary frames on a node's inbox (for tests and for poking at the protocol);
+// `keygen` makes a member's key pair. Against a curve cluster it is a member like any other: its own
+// key (--key) and the target's public file (--server-key).
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -12,8 +14,12 @@
 
 #include <zmq.hpp>
 
+#include <sodium.h>
+
 #include "common/address.hpp"
+#include "common/keys.hpp"
 #include "common/net.hpp"
+#include "common/trust_store.hpp"
 #include "common/wire.hpp"
 
 namespace {
@@ -27,6 +33,12 @@ int usage(std::ostream& os, int code) {
         "      Prints each frame of a reply, if one comes within the timeout. With --repeat N, sends N\n"
         "      messages, %n in a frame standing for the message's number (1..N), then reads answers until\n"
         "      none has come for 1 s (the node drops what it has not read when the connection closes).\n"
+        "  gossip-ctl keygen --out DIR/NAME --address IP:PORT [--address IP:PORT ...]\n"
+        "      Write DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub (public; copy it into every member's\n"
+        "      security.trusted_dir) for a member that speaks for these addresses.\n"
+        "Options of publish and send against a node in security mode curve:\n"
+        "  --key FILE          this client's .key; its first address is the sender of what it sends\n"
+        "  --server-key FILE   the target node's .pub (or --trusted-dir DIR: find it there by address)\n"
         "Exit status: 0 done, 1 no or negative answer, 2 usage error.\n";
   return code;
 }
@@ -45,12 +57,65 @@ std::optional<gossip::net::Incoming> await_reply(zmq::socket_t& s, std::chrono::
   return gossip::net::receive(s, false, gossip::wire::kMaxFrames);
 }
 
+int keygen(int argc, char** argv) {
+  std::string out;
+  std::vector<gossip::Address> addresses;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) {
+      std::cerr << "gossip-ctl: " << arg << " needs a value\n";
+      return usage(std::cerr, 2);
+    }
+    const std::string value = argv[++i];
+    if (arg == "--out") {
+      out = value;
+    } else if (arg == "--address") {
+      std::string why;
+      auto a = gossip::parse_address(value, &why);
+      if (a && gossip::is_wildcard(*a)) why = "a wildcard IP names no node";
+      if (!a || gossip::is_wildcard(*a)) {
+        std::cerr << "gossip-ctl: --address " << value << ": " << why << "\n";
+        return 2;
+      }
+      addresses.push_back(*a);
+    } else {
+      std::cerr << "gossip-ctl: unknown argument " << arg << "\n";
+      return usage(std::cerr, 2);
+    }
+  }
+  if (out.empty() || addresses.empty()) {
+    std::cerr << "gossip-ctl: keygen needs --out DIR/NAME and at least one --address\n";
+    return usage(std::cerr, 2);
+  }
+  const auto id = gossip::generate_identity(std::filesystem::path(out).filename().string(), addresses);
+  if (const auto err = gossip::write_identity(id, out); !err.empty()) {
+    std::cerr << "gossip-ctl: " << err << "\n";
+    return 1;
+  }
+  std::cout << "wrote " << out << ".key and " << out << ".pub (curve key " << id.pub.curve_public << ")\n";
+  return 0;
+}
+
+template <typename T>
+T or_exit(std::variant<T, gossip::ConfigError> v) {
+  if (auto* err = std::get_if<gossip::ConfigError>(&v)) throw std::invalid_argument(err->to_string());
+  return std::get<T>(std::move(v));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage(std::cerr, 2);
   const std::string cmd = argv[1];
   if (cmd == "--help" || cmd == "-h") return usage(std::cout, 0);
+  if (sodium_init() < 0) {
+    std::cerr << "gossip-ctl: libsodium did not initialise\n";
+    return 1;
+  }
+  if (cmd == "keygen") return keygen(argc, argv);
+  std::optional<gossip::SecretIdentity> key;
+  std::optional<gossip::PublicIdentity> server;
+  std::optional<std::filesystem::path> trusted_dir;
   std::optional<gossip::Address> to;
   std::optional<std::string> payload;
   std::vector<std::string> frames;
@@ -78,6 +143,12 @@ int main(int argc, char** argv) {
         std::ifstream in(value(), std::ios::binary);
         if (!in) throw std::invalid_argument("cannot read the file");
         payload = std::string(std::istreambuf_iterator<char>(in), {});
+      } else if (arg == "--key") {
+        key = or_exit(gossip::read_secret_identity(value()));
+      } else if (arg == "--server-key") {
+        server = or_exit(gossip::read_public_identity(value()));
+      } else if (arg == "--trusted-dir") {
+        trusted_dir = value();
       } else if (arg == "--stdin") {
         payload = std::string(std::istreambuf_iterator<char>(std::cin), {});
       } else if (cmd == "send") {
@@ -91,10 +162,28 @@ int main(int argc, char** argv) {
     }
   }
   if (!to) return usage(std::cerr, 2);
+  try {
+    if (key && !server && trusted_dir) {
+      const auto trust = or_exit(gossip::TrustStore::load(*trusted_dir));
+      if (const auto* owner = trust.by_address(*to)) server = *owner;
+      if (!server) throw std::invalid_argument("no key in " + trusted_dir->string() + " speaks for " + to->to_string());
+    }
+    if (key.has_value() != server.has_value())
+      throw std::invalid_argument("a curve node needs both --key and --server-key (or --trusted-dir)");
+  } catch (const std::exception& e) {
+    std::cerr << "gossip-ctl: " << e.what() << "\n";
+    return 2;
+  }
 
   zmq::context_t ctx;
-  const gossip::Address me{"127.0.0.1", 1};  // the sender field of PUBLISH; a client has no inbox
+  // The sender field: a client has no inbox. In curve mode it must be an address its key speaks for.
+  const gossip::Address me = key ? key->pub.addresses.front() : gossip::Address{"127.0.0.1", 1};
   zmq::socket_t socket(ctx, zmq::socket_type::dealer);
+  if (key) {
+    socket.set(zmq::sockopt::curve_serverkey, server->curve_public);
+    socket.set(zmq::sockopt::curve_publickey, key->pub.curve_public);
+    socket.set(zmq::sockopt::curve_secretkey, key->curve_secret);
+  }
   // A routing id of its own, so concurrent runs against one node never take over each other's connection.
   socket.set(zmq::sockopt::routing_id, "ctl-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
   socket.set(zmq::sockopt::immediate, 1);  // queue nothing until connected: a send either goes or fails

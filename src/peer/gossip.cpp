@@ -2,51 +2,60 @@
 
 #include <charconv>
 
+#include <sodium.h>
+
+#include <stdexcept>
+
 namespace gossip {
 
 namespace {
-constexpr std::uint64_t kFnvOffset = 14695981039346656037ull;
-constexpr std::uint64_t kFnvPrime = 1099511628211ull;
-
-void fnv(std::uint64_t& h, std::string_view bytes) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  std::size_t n = bytes.size();
-  // Four bytes per turn of the loop: the same hash, a quarter of the loop's own work.
-  for (; n >= 4; n -= 4, p += 4) {
-    h = (h ^ p[0]) * kFnvPrime;
-    h = (h ^ p[1]) * kFnvPrime;
-    h = (h ^ p[2]) * kFnvPrime;
-    h = (h ^ p[3]) * kFnvPrime;
-  }
-  for (; n > 0; --n, ++p) h = (h ^ *p) * kFnvPrime;
+// Feeds the canonical content (origin NUL seq NUL created NUL body) to `eat` piece by piece, so the id is
+// hashed without building the text: this runs for every copy received.
+template <typename Eat>
+void canonical_pieces(const wire::Gossip& m, Eat&& eat) {
+  const std::string_view nul("\0", 1);
+  char buf[24];
+  auto number = [&](std::uint64_t n) {
+    eat(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, n).ptr - buf)));
+  };
+  const bool v6 = m.origin.is_v6();
+  if (v6) eat("[");
+  eat(m.origin.ip);
+  eat(v6 ? "]:" : ":");
+  number(m.origin.port);
+  eat(nul);
+  number(m.seq);
+  eat(nul);
+  number(m.created_us);
+  eat(nul);
+  eat(m.body);
 }
 
-void fnv_number(std::uint64_t& h, std::uint64_t n) {
-  char buf[20];
-  const auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
-  fnv(h, std::string_view(buf, static_cast<std::size_t>(end - buf)));
+std::uint64_t big_endian(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
 }
 }  // namespace
 
-// Hashes the canonical texts without building them: this runs for every copy received.
-std::uint64_t message_id(const wire::Gossip& m) {
-  if (m.id != 0) return m.id;
-  std::uint64_t h = kFnvOffset;
-  const std::string_view sep("\0", 1);
-  const bool v6 = m.origin.is_v6();
-  if (v6) fnv(h, "[");
-  fnv(h, m.origin.ip);
-  fnv(h, v6 ? "]:" : ":");
-  fnv_number(h, m.origin.port);
-  fnv(h, sep);
-  fnv_number(h, m.seq);
-  fnv(h, sep);
-  fnv_number(h, m.created_us);
-  fnv(h, sep);
-  fnv(h, m.body);
-  return h;
+std::string canonical_content(const wire::Gossip& m) {
+  std::string s;
+  s.reserve(m.origin.ip.size() + m.body.size() + 56);
+  canonical_pieces(m, [&](std::string_view piece) { s += piece; });
+  return s;
 }
 
+MessageId message_id(const wire::Gossip& m) {
+  if (!m.id.empty()) return m.id;
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, 16);
+  canonical_pieces(m, [&](std::string_view piece) {
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(piece.data()), piece.size());
+  });
+  unsigned char digest[16];
+  crypto_generichash_final(&state, digest, sizeof digest);
+  return MessageId{big_endian(digest), big_endian(digest + 8)};
+}
 
 std::vector<Address> forward_targets(const FlatSet<Address>& neighbours, const std::optional<Address>& from,
                                      const Address& origin) {
@@ -64,7 +73,10 @@ wire::Gossip next_hop(const wire::Gossip& m) {
 }
 
 GossipEngine::GossipEngine(Address self, const GossipConfig& cfg)
-    : self_(std::move(self)), cfg_(cfg), seen_(cfg.seen_ttl, cfg.seen_max) {}
+    : self_(std::move(self)), cfg_(cfg), seen_(cfg.seen_ttl, cfg.seen_max) {
+  // libsodium picks its fastest BLAKE2b once per process; idempotent and thread-safe.
+  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
+}
 
 void GossipEngine::on_linked(TimePoint now) {
   if (!next_origin_) next_origin_ = now + cfg_.start_delay;
@@ -96,7 +108,7 @@ wire::Gossip GossipEngine::publish(std::string payload, TimePoint now, std::uint
   return make(std::move(payload), next_seq_++, wall_us, now);
 }
 
-GossipEngine::Verdict GossipEngine::on_receive(const wire::Gossip& m, std::uint64_t id, TimePoint now) {
+GossipEngine::Verdict GossipEngine::on_receive(const wire::Gossip& m, const MessageId& id, TimePoint now) {
   if (!seen_.insert(id, now)) {
     ++stats_.duplicates;
     return Verdict::kDuplicate;

@@ -17,9 +17,12 @@
 
 namespace gossip {
 
-// The Message List key: FNV-1a 64 of origin, seq, created and body (docs/PROTOCOL.md). Hops excluded.
+// The bytes an id and an origin's signature cover: origin NUL seq NUL created NUL body (docs/PROTOCOL.md).
+std::string canonical_content(const wire::Gossip& m);
+
+// The Message List key: BLAKE2b-128 of canonical_content(m); hops and signature are not part of it.
 // m.id when it is set (the key computed earlier from the same fields).
-std::uint64_t message_id(const wire::Gossip& m);
+MessageId message_id(const wire::Gossip& m);
 
 // Neighbours a message received from `from` goes on to: all but the sender and the origin.
 std::vector<Address> forward_targets(const FlatSet<Address>& neighbours, const std::optional<Address>& from,
@@ -53,8 +56,11 @@ class GossipEngine {
   enum class Verdict { kNew, kDuplicate, kOwn };
   // Records a received message whose key is `id` (message_id(m)). kNew: log it and forward next_hop()
   // to forward_targets().
-  Verdict on_receive(const wire::Gossip& m, std::uint64_t id, TimePoint now);
+  Verdict on_receive(const wire::Gossip& m, const MessageId& id, TimePoint now);
   Verdict on_receive(const wire::Gossip& m, TimePoint now) { return on_receive(m, message_id(m), now); }
+
+  // True if the Message List holds `id` (a repeat), without recording anything.
+  bool seen(const MessageId& id, TimePoint now) { return seen_.contains(id, now); }
 
   TimePoint next_deadline() const;
   bool done_originating() const { return auto_sent_ >= cfg_.count; }

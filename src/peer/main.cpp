@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
                                         gossip::Role::kPeer);
   if (!cli.config) return cli.exit_code;
   std::string why;
-  auto node = gossip::PeerNode::create(*cli.config, &why);
+  auto node = gossip::PeerNode::create(*cli.config, std::move(cli.credentials), &why);
   if (!node) {
     std::cerr << "gossip-peer: cannot start: " << why << "\n";
     return 1;

@@ -23,16 +23,10 @@ std::string join(const std::vector<Address>& list) {
   return s;
 }
 
-std::string id_hex(std::uint64_t id) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
-  return buf;
-}
-
 std::string unexpected(const wire::Body& body) { return "unexpected_type: " + std::string(wire::type_name(body)); }
 }  // namespace
 
-Peer::Peer(Address self, const Config& cfg, std::uint64_t random_seed)
+Peer::Peer(Address self, const Config& cfg, std::uint64_t random_seed, const OriginAuth* auth)
     : self_(std::move(self)),
       cfg_(cfg),
       rng_(random_seed),
@@ -40,7 +34,8 @@ Peer::Peer(Address self, const Config& cfg, std::uint64_t random_seed)
                                                    cfg.node.retry_max, cfg.node.reregister_interval}),
       overlay_(self_, cfg.overlay),
       gossip_(self_, cfg.gossip),
-      liveness_(cfg.liveness) {}
+      liveness_(cfg.liveness),
+      auth_(auth) {}
 
 void Peer::start(Now now, Effects& out) {
   next_stats_ = now.mono + cfg_.gossip.stats_interval;
@@ -79,10 +74,7 @@ void Peer::on_inbox(const wire::Message& m, Now now, Effects& out) {
                    heard_from(from);
                    apply(overlay_.on_link_request(from, b.degree, now.mono, rng_), now, out);
                  },
-                 [&](const wire::Gossip& b) {
-                   heard_from(from);
-                   on_gossip(from, b, now, out);
-                 },
+                 [&](const wire::Gossip& b) { on_gossip(from, b, now, out); },
                  [&](const wire::LivenessRequest& b) {
                    heard_from(from);
                    out.send(Socket::kInbox, from, wire::LivenessReply{b.timestamp_us, from});
@@ -170,6 +162,16 @@ void Peer::send_failed(Socket via, const Address& to, std::string_view type, Eff
 
 void Peer::on_gossip(const Address& from, const wire::Gossip& g, Now now, Effects& out) {
   const auto id = message_id(g);
+  // The signature is checked before the Message List sees the id, so a forged copy cannot suppress the
+  // genuine one; and once per message, not per copy: a repeat's id was recorded only after its check.
+  if (auth_ && !gossip_.seen(id, now.mono)) {
+    if (const auto why = auth_->check(g, canonical_content(g)); !why.empty()) {
+      ++rejected_;
+      out.log("gossip_rejected").kv("from", from).kv("origin", g.origin).kv("seq", g.seq).kv("reason", why);
+      return;  // and no sign of life: the neighbour passed on a forgery
+    }
+  }
+  heard_from(from);
   if (gossip_.on_receive(g, id, now.mono) != GossipEngine::Verdict::kNew) return;
   out.log("gossip_recv")
       .kv("from", from)
@@ -190,13 +192,14 @@ void Peer::forward(wire::Gossip g, const Address& from, Effects& out) {
   out.forward(std::move(targets), std::move(g));
 }
 
-void Peer::originate(const wire::Gossip& g, Effects& out) {
+void Peer::originate(wire::Gossip g, Effects& out) {
+  if (auth_) g.signature = auth_->sign(canonical_content(g));
   out.log("gossip_origin")
-      .kv("id", id_hex(g.id))
+      .kv("id", g.id.hex())
       .kv("seq", g.seq)
       .kv("msg", g.body)
       .kv("neighbours", overlay_.degree());
-  forward(g, self_, out);
+  forward(std::move(g), self_, out);
 }
 
 // ---- carrying out what the cores decide -------------------------------------------------------------
@@ -336,7 +339,8 @@ void Peer::log_stats(Effects& out) {
       .kv("dropped", s.dropped)
       .kv("seen", gossip_.seen().size())
       .kv("evicted", gossip_.seen().evicted())
-      .kv("degree", overlay_.degree());
+      .kv("degree", overlay_.degree())
+      .kv("rejected", rejected_);
 }
 
 // LEAVE to every neighbour and every seed we are registered with, so they drop us at once instead of

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/config.hpp"
+#include "common/origin_auth.hpp"
 #include "common/protocol_node.hpp"
 #include "peer/gossip.hpp"
 #include "peer/liveness.hpp"
@@ -22,7 +23,9 @@ namespace gossip {
 class Peer final : public ProtocolNode {
  public:
   // `self` is the advertised address: the sender of everything it sends, the origin of its messages.
-  Peer(Address self, const Config& cfg, std::uint64_t random_seed);
+  // With `auth` (security.sign_origins in curve mode) it signs what it originates and accepts only
+  // messages signed by their origin. REQUIRES: auth, if given, outlives the peer.
+  Peer(Address self, const Config& cfg, std::uint64_t random_seed, const OriginAuth* auth = nullptr);
 
   void start(Now now, Effects& out) override;
   void receive(const Arrival& in, Now now, Effects& out) override;
@@ -48,7 +51,7 @@ class Peer final : public ProtocolNode {
   // A message from `peer` that we accepted: proof that it is alive.
   void heard_from(const Address& peer);
 
-  void originate(const wire::Gossip& g, Effects& out);
+  void originate(wire::Gossip g, Effects& out);
   void forward(wire::Gossip g, const Address& from, Effects& out);
   void report_dead(const Address& peer, int misses, Now now, Effects& out);
   void apply(std::vector<Membership::Action> actions, Effects& out);
@@ -64,6 +67,8 @@ class Peer final : public ProtocolNode {
   GossipEngine gossip_;
   Liveness liveness_;
   TimePoint next_stats_ = TimePoint::max();  // set by start()
+  const OriginAuth* auth_;
+  std::uint64_t rejected_ = 0;  // GOSSIP refused for its origin's signature
 };
 
 }  // namespace gossip

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/config.hpp"
@@ -15,7 +16,8 @@ namespace gossip {
 class PeerNode {
  public:
   // Returns nullptr and sets *why if the node cannot start (address in use, log not writable).
-  static std::unique_ptr<PeerNode> create(const Config& cfg, std::string* why);
+  static std::unique_ptr<PeerNode> create(const Config& cfg, std::optional<Credentials> credentials,
+                                          std::string* why);
   PeerNode(const Config& cfg, std::unique_ptr<NodeShell> shell);
 
   // Runs until SIGINT or SIGTERM, then leaves the overlay. Returns the process exit status.
@@ -23,6 +25,7 @@ class PeerNode {
 
  private:
   std::unique_ptr<NodeShell> shell_;  // first: outlives the loop's sockets
+  std::optional<OriginAuth> auth_;    // curve mode with security.sign_origins
   Peer peer_;
   NodeLoop loop_;
 };

@@ -12,6 +12,7 @@
 
 #include "common/clock.hpp"
 #include "common/config.hpp"
+#include "common/message_id.hpp"
 
 namespace gossip {
 
@@ -21,24 +22,25 @@ class SeenCache {
   SeenCache(Millis ttl, std::size_t max_entries) : ttl_(ttl), max_(max_entries) {}
 
   // Records `id`. Returns true if it was not present (a first sighting), false for a repeat.
-  bool insert(std::uint64_t id, TimePoint now);
-  bool contains(std::uint64_t id, TimePoint now);
+  bool insert(const MessageId& id, TimePoint now);
+  bool contains(const MessageId& id, TimePoint now);
   std::size_t size() const { return order_.size(); }
   std::size_t evicted() const { return evicted_; }  // removed by the size cap (not by expiry)
 
  private:
   void expire(TimePoint now);
   void remove_oldest();
-  std::size_t slot_of(std::uint64_t id) const;  // where `id` is, or the empty slot where it would go
+  std::size_t slot_of(const MessageId& id) const;  // where `id` is, or the empty slot where it would go
   void erase_slot(std::size_t slot);
   void resize(std::size_t capacity);
 
   Millis ttl_;
   std::size_t max_;
-  // Linear probing over ids; 0 marks an empty slot, so id 0 itself is kept aside in has_zero_.
-  std::vector<std::uint64_t> slots_;
+  // Linear probing over ids; the all-zero id marks an empty slot, so that id itself is kept aside in
+  // has_zero_.
+  std::vector<MessageId> slots_;
   bool has_zero_ = false;
-  std::deque<std::pair<TimePoint, std::uint64_t>> order_;  // insertion order = expiry order (one TTL)
+  std::deque<std::pair<TimePoint, MessageId>> order_;  // insertion order = expiry order (one TTL)
   std::size_t evicted_ = 0;
 };
 

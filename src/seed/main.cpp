@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
                                         gossip::Role::kSeed);
   if (!cli.config) return cli.exit_code;
   std::string why;
-  auto node = gossip::SeedNode::create(*cli.config, &why);
+  auto node = gossip::SeedNode::create(*cli.config, std::move(cli.credentials), &why);
   if (!node) {
     std::cerr << "gossip-seed: cannot start: " << why << "\n";
     return 1;

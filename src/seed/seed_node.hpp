@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/config.hpp"
@@ -15,7 +16,8 @@ namespace gossip {
 class SeedNode {
  public:
   // Returns nullptr and sets *why if the node cannot start (address in use, log not writable).
-  static std::unique_ptr<SeedNode> create(const Config& cfg, std::string* why);
+  static std::unique_ptr<SeedNode> create(const Config& cfg, std::optional<Credentials> credentials,
+                                          std::string* why);
   SeedNode(const Config& cfg, std::unique_ptr<NodeShell> shell);
 
   // Runs until SIGINT or SIGTERM. Returns the process exit status.

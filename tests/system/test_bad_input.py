@@ -36,25 +36,25 @@ def common_cases():
         (["XSP1", "REGISTER", STRANGER], "bad_signature"),
         (["hex:00ff", "REGISTER", STRANGER], "bad_signature"),
         (["GSP9", "REGISTER", STRANGER], "unsupported_version"),
-        (["GSP1", "BOGUS", STRANGER], "unknown_type"),
-        (["GSP1", "register", STRANGER], "unknown_type"),
-        (["GSP1", "REGISTER", STRANGER, "extra"], "wrong_field_count: REGISTER takes 0, got 1"),
-        (["GSP1", "GOSSIP", STRANGER, STRANGER, "1", "1"], "wrong_field_count: GOSSIP takes 5, got 3"),
-        (["GSP1", "PEER_LIST", STRANGER], "wrong_field_count: PEER_LIST"),
-        (["GSP1", "REGISTER", "localhost:9"], "bad_address: sender"),
+        (["GSP2", "BOGUS", STRANGER], "unknown_type"),
+        (["GSP2", "register", STRANGER], "unknown_type"),
+        (["GSP2", "REGISTER", STRANGER, "extra"], "wrong_field_count: REGISTER takes 0, got 1"),
+        (["GSP2", "GOSSIP", STRANGER, STRANGER, "1", "1"], "wrong_field_count: GOSSIP takes 6, got 3"),
+        (["GSP2", "PEER_LIST", STRANGER], "wrong_field_count: PEER_LIST"),
+        (["GSP2", "REGISTER", "localhost:9"], "bad_address: sender"),
         # Quote, newline, '=' and a non-UTF-8 byte in the sender: they reach the log inside the reason.
-        (["GSP1", "REGISTER", "hex:" + b'a"b\nc=\xff:9'.hex()], "bad_address: sender"),
-        (["GSP1", "REGISTER", "127.0.0.1:0"], "bad_address: sender"),
-        (["GSP1", "DEAD_NODE", STRANGER, STRANGER, "12x"], "bad_number: timestamp"),
-        (["GSP1", "LINK_REQUEST", STRANGER, "-1"], "bad_number: degree"),
-        (["GSP1", "LINK_REJECT", STRANGER, "Not A Token"], "bad_field: reason"),
-        (["GSP1", "PEER_LIST", STRANGER, "maybe"], "bad_field: status"),
+        (["GSP2", "REGISTER", "hex:" + b'a"b\nc=\xff:9'.hex()], "bad_address: sender"),
+        (["GSP2", "REGISTER", "127.0.0.1:0"], "bad_address: sender"),
+        (["GSP2", "DEAD_NODE", STRANGER, STRANGER, "12x"], "bad_number: timestamp"),
+        (["GSP2", "LINK_REQUEST", STRANGER, "-1"], "bad_number: degree"),
+        (["GSP2", "LINK_REJECT", STRANGER, "Not A Token"], "bad_field: reason"),
+        (["GSP2", "PEER_LIST", STRANGER, "maybe"], "bad_field: status"),
         # 70,000 bytes in one frame (as a plain argument: a hex: one would exceed the 128 KiB argv limit).
-        (["GSP1", "GOSSIP", STRANGER, STRANGER, "1", "1", "0", "A" * 70000], "frame_too_large: 70000 bytes"),
+        (["GSP2", "GOSSIP", STRANGER, STRANGER, "1", "1", "0", "A" * 70000, ""], "frame_too_large: 70000 bytes"),
         # 5 frames of 60,000 bytes: each under the frame limit, together over the 262,144-byte message limit.
-        (["GSP1", "GOSSIP", STRANGER] + ["B" * 60000] * 5, "message_too_large: 300021 bytes"),
+        (["GSP2", "GOSSIP", STRANGER] + ["B" * 60000] * 5, "message_too_large: 300021 bytes"),
         # 1,100 frames: over the 1,030-frame limit.
-        (["GSP1", "PEER_LIST", STRANGER, "new"] + [STRANGER] * 1096, "too_many_frames"),
+        (["GSP2", "PEER_LIST", STRANGER, "new"] + [STRANGER] * 1096, "too_many_frames"),
     ]
 
 
@@ -85,25 +85,25 @@ def test_seed_and_peer_log_bad_input_keep_running_and_still_work(c):
     peer.wait_for("joined", 20, "joined")
 
     seed_cases = common_cases() + [
-        (["GSP1", "GOSSIP", STRANGER, STRANGER, "1", "1", "0", "hello"], "unexpected_type: GOSSIP"),
-        (["GSP1", "LINK_REQUEST", STRANGER, "0"], "unexpected_type: LINK_REQUEST"),
+        (["GSP2", "GOSSIP", STRANGER, STRANGER, "1", "1", "0", "hello", ""], "unexpected_type: GOSSIP"),
+        (["GSP2", "LINK_REQUEST", STRANGER, "0"], "unexpected_type: LINK_REQUEST"),
     ]
     peer_cases = common_cases() + [
-        (["GSP1", "REGISTER", STRANGER], "unexpected_type: REGISTER"),
-        (["GSP1", "PEER_LIST", STRANGER, "new"], "unexpected_type: PEER_LIST"),
-        (["GSP1", "LINK_REQUEST", peer.addr, "0"], "sender_is_self"),
+        (["GSP2", "REGISTER", STRANGER], "unexpected_type: REGISTER"),
+        (["GSP2", "PEER_LIST", STRANGER, "new"], "unexpected_type: PEER_LIST"),
+        (["GSP2", "LINK_REQUEST", peer.addr, "0"], "sender_is_self"),
     ]
     bad_from = []
     send_each(c, seed, seed_cases, bad_from)
     send_each(c, peer, peer_cases, bad_from)
 
     # Well-formed but not acceptable: a stranger reports the peer dead; a non-neighbour sends gossip.
-    r = c.ctl("send", "--to", seed.addr, "--timeout-ms", "1000", "GSP1", "DEAD_NODE", STRANGER, peer.addr, "1")
+    r = c.ctl("send", "--to", seed.addr, "--timeout-ms", "1000", "GSP2", "DEAD_NODE", STRANGER, peer.addr, "1")
     h.check(r.returncode == 0, "gossip-ctl DEAD_NODE failed: %r" % r.stderr)
     seed.wait_for(lambda l: l.get("event") == "dead_report_ignored" and l.get("peer") == peer.addr,
                   20, "dead_report_ignored for a stranger's report")
-    r = c.ctl("send", "--to", peer.addr, "--timeout-ms", "5000", "GSP1", "GOSSIP", STRANGER, STRANGER, "7", "1", "0",
-              "not from a neighbour")
+    r = c.ctl("send", "--to", peer.addr, "--timeout-ms", "5000", "GSP2", "GOSSIP", STRANGER, STRANGER, "7", "1", "0",
+              "not from a neighbour", "")
     h.check(b"frame: NOT_LINKED" in r.stdout, "peer did not answer a non-neighbour's GOSSIP with NOT_LINKED: %r"
             % r.stdout)
 

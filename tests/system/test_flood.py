@@ -17,7 +17,7 @@ def test_a_flood_of_forged_link_requests_from_newcomers_neither_crashes_a_full_p
     c.wait_until(lambda: len(h.links(target.lines())) >= 2, 20, "the target peer having links")
     # 3,000 LINK_REQUESTs "from" 3,000 different peers, each claiming no links at all: each would be a trade.
     r = c.ctl("send", "--to", target.addr, "--repeat", 3000, "--timeout-ms", 10000,
-              "GSP1", "LINK_REQUEST", "127.0.0.1:%n", "0", timeout=120)
+              "GSP2", "LINK_REQUEST", "127.0.0.1:%n", "0", timeout=120)
     h.check(r.returncode == 0, "flood not sent: %s" % r.stderr.decode(errors="replace"))
     # It handled them (the last one is answered) and is still alive.
     c.wait_until(lambda: any(l.get("event") in ("link_refused", "neighbour_up") and l.get("peer") == "127.0.0.1:3000"

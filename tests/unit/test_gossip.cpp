@@ -33,14 +33,8 @@ GossipConfig gossip_config() {
 }
 
 // FNV-1a 64 written out from its definition, independent of the product's code.
-std::uint64_t fnv1a64(const std::string& s) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
+// SeenCache keys for tests: 0 is the all-zero id, which the table keeps aside.
+MessageId mid(std::uint64_t n) { return MessageId{0, n}; }
 
 wire::Gossip sample() { return wire::Gossip{addr("10.0.0.9:7009"), 5, 1700000000123456, 3, "hello"}; }
 
@@ -50,61 +44,61 @@ wire::Gossip sample() { return wire::Gossip{addr("10.0.0.9:7009"), 5, 1700000000
 
 TEST_CASE("the Message List reports a first sighting once and every repeat as a repeat", "[seen]") {
   SeenCache c(60000ms, 100);
-  CHECK(c.insert(42, t0));
-  CHECK_FALSE(c.insert(42, t0 + 1ms));
-  CHECK_FALSE(c.insert(42, t0 + 2ms));
-  CHECK(c.insert(43, t0 + 3ms));
-  CHECK(c.contains(42, t0 + 4ms));
-  CHECK_FALSE(c.contains(44, t0 + 4ms));
+  CHECK(c.insert(mid(42), t0));
+  CHECK_FALSE(c.insert(mid(42), t0 + 1ms));
+  CHECK_FALSE(c.insert(mid(42), t0 + 2ms));
+  CHECK(c.insert(mid(43), t0 + 3ms));
+  CHECK(c.contains(mid(42), t0 + 4ms));
+  CHECK_FALSE(c.contains(mid(44), t0 + 4ms));
   CHECK(c.size() == 2);
   CHECK(c.evicted() == 0);
 }
 
 TEST_CASE("a Message List entry expires exactly ttl after it was added", "[seen]") {
   SeenCache c(1000ms, 100);
-  CHECK(c.insert(1, t0));
-  CHECK(c.insert(2, t0 + 500ms));
-  CHECK(c.contains(1, t0 + 999ms));
-  CHECK_FALSE(c.contains(1, t0 + 1000ms));
-  CHECK(c.contains(2, t0 + 1000ms));
+  CHECK(c.insert(mid(1), t0));
+  CHECK(c.insert(mid(2), t0 + 500ms));
+  CHECK(c.contains(mid(1), t0 + 999ms));
+  CHECK_FALSE(c.contains(mid(1), t0 + 1000ms));
+  CHECK(c.contains(mid(2), t0 + 1000ms));
   CHECK(c.size() == 1);
   // A repeat does not extend the lifetime: the entry still leaves ttl after the first sighting.
-  CHECK_FALSE(c.insert(2, t0 + 1400ms));
-  CHECK_FALSE(c.contains(2, t0 + 1500ms));
+  CHECK_FALSE(c.insert(mid(2), t0 + 1400ms));
+  CHECK_FALSE(c.contains(mid(2), t0 + 1500ms));
   // After expiry the same id is a first sighting again.
-  CHECK(c.insert(1, t0 + 2000ms));
+  CHECK(c.insert(mid(1), t0 + 2000ms));
   CHECK(c.evicted() == 0);  // expiry is not eviction
 }
 
 TEST_CASE("a full Message List evicts its oldest entry and counts the eviction", "[seen]") {
   SeenCache c(60000ms, 3);
-  CHECK(c.insert(1, t0));
-  CHECK(c.insert(2, t0 + 1ms));
-  CHECK(c.insert(3, t0 + 2ms));
+  CHECK(c.insert(mid(1), t0));
+  CHECK(c.insert(mid(2), t0 + 1ms));
+  CHECK(c.insert(mid(3), t0 + 2ms));
   CHECK(c.size() == 3);
-  CHECK(c.insert(4, t0 + 3ms));
+  CHECK(c.insert(mid(4), t0 + 3ms));
   CHECK(c.size() == 3);
   CHECK(c.evicted() == 1);
-  CHECK_FALSE(c.contains(1, t0 + 4ms));
-  CHECK(c.contains(2, t0 + 4ms));
-  CHECK(c.contains(3, t0 + 4ms));
-  CHECK(c.contains(4, t0 + 4ms));
+  CHECK_FALSE(c.contains(mid(1), t0 + 4ms));
+  CHECK(c.contains(mid(2), t0 + 4ms));
+  CHECK(c.contains(mid(3), t0 + 4ms));
+  CHECK(c.contains(mid(4), t0 + 4ms));
   // A repeat neither evicts nor counts.
-  CHECK_FALSE(c.insert(2, t0 + 5ms));
+  CHECK_FALSE(c.insert(mid(2), t0 + 5ms));
   CHECK(c.evicted() == 1);
   // An evicted message comes back as new (the documented price of the bound).
-  CHECK(c.insert(1, t0 + 6ms));
+  CHECK(c.insert(mid(1), t0 + 6ms));
   CHECK(c.evicted() == 2);
-  CHECK_FALSE(c.contains(2, t0 + 7ms));
+  CHECK_FALSE(c.contains(mid(2), t0 + 7ms));
 }
 
 TEST_CASE("a Message List of size one keeps only the latest id", "[seen]") {
   SeenCache c(60000ms, 1);
-  CHECK(c.insert(1, t0));
-  CHECK(c.insert(2, t0));
+  CHECK(c.insert(mid(1), t0));
+  CHECK(c.insert(mid(2), t0));
   CHECK(c.size() == 1);
-  CHECK(c.contains(2, t0));
-  CHECK_FALSE(c.contains(1, t0));
+  CHECK(c.contains(mid(2), t0));
+  CHECK_FALSE(c.contains(mid(1), t0));
 }
 
 TEST_CASE("the Message List stays within its cap under 1,000,000 inserts", "[seen]") {
@@ -117,7 +111,7 @@ TEST_CASE("the Message List stays within its cap under 1,000,000 inserts", "[see
     now += 1us;
     // Mostly fresh ids, some repeats of very recent ones.
     const std::uint64_t id = (i % 10 == 9) ? static_cast<std::uint64_t>(i - 1) : static_cast<std::uint64_t>(i);
-    if (c.insert(id, now)) ++firsts;
+    if (c.insert(mid(id), now)) ++firsts;
     peak = std::max(peak, c.size());
     if (peak > kCap) break;
   }
@@ -129,22 +123,31 @@ TEST_CASE("the Message List stays within its cap under 1,000,000 inserts", "[see
 
 TEST_CASE("the Message List drains to empty once everything is older than ttl", "[seen]") {
   SeenCache c(100ms, 1000);
-  for (std::uint64_t i = 0; i < 500; ++i) c.insert(i, t0 + std::chrono::microseconds(i));
+  for (std::uint64_t i = 0; i < 500; ++i) c.insert(mid(i), t0 + std::chrono::microseconds(i));
   CHECK(c.size() == 500);
-  CHECK_FALSE(c.contains(0, t0 + 200ms));
+  CHECK_FALSE(c.contains(mid(0), t0 + 200ms));
   CHECK(c.size() == 0);
 }
 
 // ---- message identity, forwarding ------------------------------------------------------------------------
 
-TEST_CASE("message_id is FNV-1a 64 of origin, seq, created and body separated by NUL", "[gossip]") {
-  CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cull);  // the published FNV-1a test vector
+TEST_CASE("message_id is BLAKE2b-128 of origin, seq, created and body separated by NUL", "[gossip]") {
+  // Vectors from Python's hashlib.blake2b(text, digest_size=16), an implementation independent of ours.
   const auto m = sample();
-  const std::string text = std::string("10.0.0.9:7009") + '\0' + "5" + '\0' + "1700000000123456" + '\0' + "hello";
-  CHECK(message_id(m) == fnv1a64(text));
+  CHECK(canonical_content(m) == std::string("10.0.0.9:7009") + '\0' + "5" + '\0' + "1700000000123456" + '\0' + "hello");
+  CHECK(message_id(m).hex() == "5d234eea1e913e1b4de2c1ad1c484b2d");
   auto v6 = m;
   v6.origin = Address{"::1", 7009};  // the canonical form, brackets included
-  CHECK(message_id(v6) == fnv1a64(std::string("[::1]:7009") + '\0' + "5" + '\0' + "1700000000123456" + '\0' + "hello"));
+  CHECK(message_id(v6).hex() == "7b128c4ae33aa6e4d0e70a2c8595ae4b");
+}
+
+TEST_CASE("message_id ignores the signature, and a preset id is taken as it is", "[gossip]") {
+  auto m = sample();
+  const auto id = message_id(m);
+  m.signature = std::string(64, 'x');
+  CHECK(message_id(m) == id);
+  m.id = MessageId{1, 2};
+  CHECK(message_id(m) == MessageId{1, 2});
 }
 
 TEST_CASE("message_id ignores hops", "[gossip]") {
@@ -394,10 +397,10 @@ TEST_CASE("the Message List agrees with a plain set under random inserts, expiry
       model.emplace_back(now, id);
       in.insert(id);
     }
-    REQUIRE(c.insert(id, now) == fresh);
+    REQUIRE(c.insert(mid(id), now) == fresh);
     REQUIRE(c.size() == model.size());
   }
-  for (std::uint64_t id = 0; id <= 2000; ++id) CHECK(c.contains(id * 0x100000001ull, now) == (in.count(id * 0x100000001ull) != 0));
+  for (std::uint64_t id = 0; id <= 2000; ++id) CHECK(c.contains(mid(id * 0x100000001ull), now) == (in.count(id * 0x100000001ull) != 0));
 }
 
 TEST_CASE("a known id travels with the message and is used; a decoded message is always hashed", "[gossip]") {
@@ -406,13 +409,13 @@ TEST_CASE("a known id travels with the message and is used; a decoded message is
   auto known = next_hop(m);
   known.id = id;
   CHECK(message_id(next_hop(known)) == id);
-  known.id = 42;  // a made-up id would be believed: only our own code may set it ...
-  CHECK(message_id(known) == 42);
+  known.id = mid(42);  // a made-up id would be believed: only our own code may set it ...
+  CHECK(message_id(known) == mid(42));
   // ... and the codec never carries it.
   const auto frames = wire::encode(wire::Message{kSelf, known});
   const auto decoded = wire::decode(std::vector<std::string_view>(frames.begin(), frames.end()));
   REQUIRE(decoded.message);
   const auto& g = std::get<wire::Gossip>(decoded.message->body);
-  CHECK(g.id == 0);
+  CHECK(g.id.empty());
   CHECK(message_id(g) == id);
 }

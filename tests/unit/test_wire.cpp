@@ -84,7 +84,7 @@ std::vector<std::vector<std::string>> sample_encodings() {
 TEST_CASE("encode writes the signature, the type token and the sender as the first three frames", "[wire]") {
   const auto f = encode({kSender, LinkRequest{5}});
   REQUIRE(f.size() == 4);
-  CHECK(f[0] == "GSP1");
+  CHECK(f[0] == "GSP2");
   CHECK(f[1] == "LINK_REQUEST");
   CHECK(f[2] == "127.0.0.1:7001");
   CHECK(f[3] == "5");
@@ -186,36 +186,37 @@ TEST_CASE("decode refuses an empty message and a bad signature", "[wire]") {
   CHECK(starts_with(refusal({""}), "bad_signature"));
   CHECK(starts_with(refusal({"XSP1", "REGISTER", "127.0.0.1:7001"}), "bad_signature"));
   CHECK(starts_with(refusal({"GS", "REGISTER", "127.0.0.1:7001"}), "bad_signature"));
-  CHECK(starts_with(refusal({"gsp1", "REGISTER", "127.0.0.1:7001"}), "bad_signature"));
+  CHECK(starts_with(refusal({"gsp2", "REGISTER", "127.0.0.1:7001"}), "bad_signature"));
 }
 
-TEST_CASE("decode refuses any version but 1 as unsupported_version", "[wire]") {
-  CHECK(starts_with(refusal({"GSP2", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
+TEST_CASE("decode refuses any version but 2 as unsupported_version, version 1 included", "[wire]") {
+  CHECK(starts_with(refusal({"GSP1", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
+  CHECK(starts_with(refusal({"GSP3", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
   CHECK(starts_with(refusal({"GSP", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
-  CHECK(starts_with(refusal({"GSP10", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
+  CHECK(starts_with(refusal({"GSP20", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
 }
 
 TEST_CASE("decode refuses fewer than three frames", "[wire]") {
-  CHECK_FALSE(refusal({"GSP1"}).empty());
-  CHECK_FALSE(refusal({"GSP1", "REGISTER"}).empty());
+  CHECK_FALSE(refusal({"GSP2"}).empty());
+  CHECK_FALSE(refusal({"GSP2", "REGISTER"}).empty());
 }
 
 TEST_CASE("decode refuses an unknown type token", "[wire]") {
-  CHECK(starts_with(refusal({"GSP1", "HELLO", "127.0.0.1:7001"}), "unknown_type"));
-  CHECK(starts_with(refusal({"GSP1", "register", "127.0.0.1:7001"}), "unknown_type"));
-  CHECK(starts_with(refusal({"GSP1", "", "127.0.0.1:7001"}), "unknown_type"));
-  CHECK(starts_with(refusal({"GSP1", "REGISTER ", "127.0.0.1:7001"}), "unknown_type"));
+  CHECK(starts_with(refusal({"GSP2", "HELLO", "127.0.0.1:7001"}), "unknown_type"));
+  CHECK(starts_with(refusal({"GSP2", "register", "127.0.0.1:7001"}), "unknown_type"));
+  CHECK(starts_with(refusal({"GSP2", "", "127.0.0.1:7001"}), "unknown_type"));
+  CHECK(starts_with(refusal({"GSP2", "REGISTER ", "127.0.0.1:7001"}), "unknown_type"));
 }
 
 TEST_CASE("decode refuses a frame count that does not match the type", "[wire]") {
-  CHECK(starts_with(refusal({"GSP1", "REGISTER", "127.0.0.1:7001", "extra"}), "wrong_field_count"));
-  CHECK(starts_with(refusal({"GSP1", "LINK_REQUEST", "127.0.0.1:7001"}), "wrong_field_count"));
-  CHECK(starts_with(refusal({"GSP1", "GOSSIP", "127.0.0.1:7001", "10.0.0.1:1", "1", "2", "3"}),
+  CHECK(starts_with(refusal({"GSP2", "REGISTER", "127.0.0.1:7001", "extra"}), "wrong_field_count"));
+  CHECK(starts_with(refusal({"GSP2", "LINK_REQUEST", "127.0.0.1:7001"}), "wrong_field_count"));
+  CHECK(starts_with(refusal({"GSP2", "GOSSIP", "127.0.0.1:7001", "10.0.0.1:1", "1", "2", "3", "b"}),
+                    "wrong_field_count"));  // version 1's five fields
+  CHECK(starts_with(refusal({"GSP2", "GOSSIP", "127.0.0.1:7001", "10.0.0.1:1", "1", "2", "3", "b", "", "x"}),
                     "wrong_field_count"));
-  CHECK(starts_with(refusal({"GSP1", "GOSSIP", "127.0.0.1:7001", "10.0.0.1:1", "1", "2", "3", "b", "x"}),
-                    "wrong_field_count"));
-  CHECK(starts_with(refusal({"GSP1", "UNLINK", "127.0.0.1:7001", "left"}), "wrong_field_count"));
-  CHECK(starts_with(refusal({"GSP1", "PEER_LIST", "127.0.0.1:7001"}), "wrong_field_count"));
+  CHECK(starts_with(refusal({"GSP2", "UNLINK", "127.0.0.1:7001", "left"}), "wrong_field_count"));
+  CHECK(starts_with(refusal({"GSP2", "PEER_LIST", "127.0.0.1:7001"}), "wrong_field_count"));
   // Every fixed-size type, one field short and one field long.
   for (const auto& good : sample_encodings()) {
     if (good[1] == "PEER_LIST") continue;
@@ -232,21 +233,21 @@ TEST_CASE("decode refuses a frame count that does not match the type", "[wire]")
 }
 
 TEST_CASE("decode refuses a malformed sender or address field as bad_address", "[wire]") {
-  CHECK(starts_with(refusal({"GSP1", "REGISTER", "localhost:7001"}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "REGISTER", ""}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "REGISTER", "127.0.0.1:0"}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "REGISTER", "::1:7001"}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "DEAD_NODE", "127.0.0.1:7001", "10.0.0.1", "5"}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "PEER_LIST", "127.0.0.1:7001", "new", "10.0.0.1:1", "bogus"}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "UNLINK", "127.0.0.1:7001", "traded", "10.0.0.1:99999"}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "LIVENESS_REPLY", "127.0.0.1:7001", "5", "x"}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "PUBLISHED", "127.0.0.1:7001", "[::1]", "5"}), "bad_address"));
-  CHECK(starts_with(refusal({"GSP1", "GOSSIP", "127.0.0.1:7001", "1.2.3.4:", "1", "2", "3", "b"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "REGISTER", "localhost:7001"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "REGISTER", ""}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "REGISTER", "127.0.0.1:0"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "REGISTER", "::1:7001"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "DEAD_NODE", "127.0.0.1:7001", "10.0.0.1", "5"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "PEER_LIST", "127.0.0.1:7001", "new", "10.0.0.1:1", "bogus"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "UNLINK", "127.0.0.1:7001", "traded", "10.0.0.1:99999"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "LIVENESS_REPLY", "127.0.0.1:7001", "5", "x"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "PUBLISHED", "127.0.0.1:7001", "[::1]", "5"}), "bad_address"));
+  CHECK(starts_with(refusal({"GSP2", "GOSSIP", "127.0.0.1:7001", "1.2.3.4:", "1", "2", "3", "b", ""}), "bad_address"));
 }
 
 TEST_CASE("decode refuses numbers with a sign, letters, 21 digits or a value over 64 bits", "[wire]") {
   auto link_request = [](const std::string& n) {
-    return std::vector<std::string>{"GSP1", "LINK_REQUEST", "127.0.0.1:7001", n};
+    return std::vector<std::string>{"GSP2", "LINK_REQUEST", "127.0.0.1:7001", n};
   };
   for (const std::string& bad : std::vector<std::string>{"-1", "+1", "12a", "abc", "0x10", "", " 1", "1 ", "1.5", "123456789012345678901",
                                 "18446744073709551616", "99999999999999999999"}) {
@@ -260,47 +261,47 @@ TEST_CASE("decode refuses numbers with a sign, letters, 21 digits or a value ove
   REQUIRE(padded.message);
   CHECK(std::get<LinkRequest>(padded.message->body).degree == 7);
 
-  CHECK(starts_with(refusal({"GSP1", "GOSSIP", "127.0.0.1:7001", "10.0.0.1:1", "1", "-2", "3", "b"}), "bad_number"));
-  CHECK(starts_with(refusal({"GSP1", "DEAD_NODE", "127.0.0.1:7001", "10.0.0.1:1", "now"}), "bad_number"));
-  CHECK(starts_with(refusal({"GSP1", "LIVENESS_REQUEST", "127.0.0.1:7001", "1e6"}), "bad_number"));
+  CHECK(starts_with(refusal({"GSP2", "GOSSIP", "127.0.0.1:7001", "10.0.0.1:1", "1", "-2", "3", "b", ""}), "bad_number"));
+  CHECK(starts_with(refusal({"GSP2", "DEAD_NODE", "127.0.0.1:7001", "10.0.0.1:1", "now"}), "bad_number"));
+  CHECK(starts_with(refusal({"GSP2", "LIVENESS_REQUEST", "127.0.0.1:7001", "1e6"}), "bad_number"));
 }
 
 TEST_CASE("decode refuses tokens outside [a-z0-9_]{1,64} as bad_field", "[wire]") {
   auto reject = [](const std::string& reason) {
-    return std::vector<std::string>{"GSP1", "LINK_REJECT", "127.0.0.1:7001", reason};
+    return std::vector<std::string>{"GSP2", "LINK_REJECT", "127.0.0.1:7001", reason};
   };
   for (const std::string& bad : std::vector<std::string>{"", "Full", "a-b", "a b", std::string(65, 'a'), std::string("a\0b", 3), "\xc3\xa9"}) {
     INFO('"' << bad << '"');
     CHECK(starts_with(refusal(reject(bad)), "bad_field"));
   }
   CHECK(decode_strings(reject(std::string(64, 'z'))).message);
-  CHECK(starts_with(refusal({"GSP1", "ERROR", "127.0.0.1:7001", "SEED_FULL"}), "bad_field"));
-  CHECK(starts_with(refusal({"GSP1", "UNLINK", "127.0.0.1:7001", "", ""}), "bad_field"));
-  CHECK(starts_with(refusal({"GSP1", "PEER_LIST", "127.0.0.1:7001", "maybe"}), "bad_field"));
-  CHECK(starts_with(refusal({"GSP1", "PEER_LIST", "127.0.0.1:7001", "NEW"}), "bad_field"));
+  CHECK(starts_with(refusal({"GSP2", "ERROR", "127.0.0.1:7001", "SEED_FULL"}), "bad_field"));
+  CHECK(starts_with(refusal({"GSP2", "UNLINK", "127.0.0.1:7001", "", ""}), "bad_field"));
+  CHECK(starts_with(refusal({"GSP2", "PEER_LIST", "127.0.0.1:7001", "maybe"}), "bad_field"));
+  CHECK(starts_with(refusal({"GSP2", "PEER_LIST", "127.0.0.1:7001", "NEW"}), "bad_field"));
 }
 
 TEST_CASE("decode refuses a frame over 65,536 bytes as frame_too_large", "[wire]") {
-  const std::vector<std::string> ok = {"GSP1", "PUBLISH", "127.0.0.1:7001", std::string(65536, 'x')};
+  const std::vector<std::string> ok = {"GSP2", "PUBLISH", "127.0.0.1:7001", std::string(65536, 'x')};
   CHECK(decode_strings(ok).message);
-  const std::vector<std::string> big = {"GSP1", "PUBLISH", "127.0.0.1:7001", std::string(65537, 'x')};
+  const std::vector<std::string> big = {"GSP2", "PUBLISH", "127.0.0.1:7001", std::string(65537, 'x')};
   CHECK(starts_with(refusal(big), "frame_too_large"));
 }
 
 TEST_CASE("decode refuses more than 1,030 frames as too_many_frames", "[wire]") {
-  std::vector<std::string> frames = {"GSP1", "PEER_LIST", "127.0.0.1:7001", "new"};
+  std::vector<std::string> frames = {"GSP2", "PEER_LIST", "127.0.0.1:7001", "new"};
   while (frames.size() < 1031) frames.push_back("10.0.0.1:1");
   CHECK(starts_with(refusal(frames), "too_many_frames"));
 }
 
 TEST_CASE("decode refuses a message over 262,144 bytes in all as message_too_large", "[wire]") {
   const std::string chunk(65536, 'x');
-  const std::vector<std::string> frames = {"GSP1", "GOSSIP", chunk, chunk, chunk, chunk, "b"};
+  const std::vector<std::string> frames = {"GSP2", "GOSSIP", chunk, chunk, chunk, chunk, "b", ""};
   CHECK(starts_with(refusal(frames), "message_too_large"));
 }
 
 TEST_CASE("decode refuses a PEER_LIST with more than 1024 addresses", "[wire]") {
-  std::vector<std::string> frames = {"GSP1", "PEER_LIST", "127.0.0.1:7001", "known"};
+  std::vector<std::string> frames = {"GSP2", "PEER_LIST", "127.0.0.1:7001", "known"};
   for (int i = 0; i < 1024; ++i) frames.push_back("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":1");
   REQUIRE(decode_strings(frames).message);
   frames.push_back("10.9.9.9:1");
@@ -309,7 +310,7 @@ TEST_CASE("decode refuses a PEER_LIST with more than 1024 addresses", "[wire]") 
 }
 
 TEST_CASE("decoded addresses are canonical even when the sender spelled them differently", "[wire]") {
-  const auto d = decode_strings({"GSP1", "REGISTER", "[0:0:0:0:0:0:0:1]:7001"});
+  const auto d = decode_strings({"GSP2", "REGISTER", "[0:0:0:0:0:0:0:1]:7001"});
   REQUIRE(d.message);
   CHECK(d.message->sender.to_string() == "[::1]:7001");
 }
@@ -329,7 +330,7 @@ TEST_CASE("20,000 random and mutated frame vectors never crash and always decode
       "bad_signature",    "unsupported_version", "truncated",         "unknown_type", "wrong_field_count",
       "frame_too_large",  "too_many_frames",     "message_too_large", "bad_address",  "bad_number",
       "bad_field"};
-  const std::vector<std::string> dictionary = {"GSP1", "GSP2", "REGISTER", "PEER_LIST", "GOSSIP", "UNLINK",
+  const std::vector<std::string> dictionary = {"GSP2", "GSP2", "REGISTER", "PEER_LIST", "GOSSIP", "UNLINK",
                                                "127.0.0.1:1", "[::1]:2", "new", "known", "0", "-1",
                                                "18446744073709551616", "", "full", std::string(1, '\0')};
   auto random_bytes = [&](std::size_t max_len) {
