@@ -38,16 +38,20 @@ gossip_ensure_packages() {
   echo "setup: installed ${missing[*]}"
 }
 
-# gossip_build DIR BUILD_TYPE [cmake args...]: configures and builds the project in DIR. Quiet on success
-# (one line); the full output is in DIR/gossip-build.log and its tail is printed on failure (then exit 1).
+# gossip_build DIR BUILD_TYPE [cmake args...] [-- target...]: configures the project in DIR and builds the
+# given targets (all when none are given). Quiet on success (one line); the full output is in
+# DIR/gossip-build.log and its tail is printed on failure (then exit 1).
 gossip_build() {
   local dir="$1" type="$2"
   shift 2
+  local args=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && targets=("$@")
   local log="$dir/gossip-build.log" started=$SECONDS
   mkdir -p "$dir"
-  printf 'build: %s (%s) ... ' "${dir#"$GOSSIP_ROOT"/}" "$type"
-  if ! { cmake -S "$GOSSIP_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" &&
-         cmake --build "$dir" -j"$GOSSIP_JOBS"; } >"$log" 2>&1; then
+  printf 'build: %s (%s%s) ... ' "${dir#"$GOSSIP_ROOT"/}" "$type" "${targets[*]:+: ${targets[*]}}"
+  if ! { cmake -S "$GOSSIP_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "${args[@]}" &&
+         cmake --build "$dir" -j"$GOSSIP_JOBS" ${targets[@]:+--target "${targets[@]}"}; } >"$log" 2>&1; then
     echo "FAILED"
     tail -n 40 "$log" >&2
     echo "build: the full output is in $log" >&2

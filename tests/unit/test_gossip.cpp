@@ -134,7 +134,8 @@ TEST_CASE("the Message List drains to empty once everything is older than ttl", 
 TEST_CASE("message_id is BLAKE2b-128 of origin, seq, created and body separated by NUL", "[gossip]") {
   // Vectors from Python's hashlib.blake2b(text, digest_size=16), an implementation independent of ours.
   const auto m = sample();
-  CHECK(canonical_content(m) == std::string("10.0.0.9:7009") + '\0' + "5" + '\0' + "1700000000123456" + '\0' + "hello");
+  using namespace std::string_literals;
+  CHECK(canonical_content(m) == "10.0.0.9:7009\0005\0001700000000123456\000hello"s);
   CHECK(message_id(m).hex() == "5d234eea1e913e1b4de2c1ad1c484b2d");
   auto v6 = m;
   v6.origin = Address{"::1", 7009};  // the canonical form, brackets included
