@@ -4,12 +4,17 @@
 // says, so the peer opens a DEALER back to it. One fake neighbour (the sender) then sends N small GOSSIP
 // messages with unique seq; the others (the receivers) count the copies the peer forwards to them.
 // Not a correctness test: it prints figures (one `result ...` logfmt line for scripts, and a summary).
+// Against a peer in security mode curve (--curve-trusted-dir), every fake neighbour has its own key pair,
+// whose .pub it writes into the peer's trusted directory before linking; with --sign the sender signs
+// every message as its origin (signed before the clock starts, so signing never limits the rate).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -19,8 +24,12 @@
 
 #include "common/address.hpp"
 #include "common/clock.hpp"
+#include "common/keys.hpp"
 #include "common/net.hpp"
+#include "common/origin_auth.hpp"
+#include "common/trust_store.hpp"
 #include "common/wire.hpp"
+#include "peer/gossip.hpp"
 
 namespace {
 
@@ -36,23 +45,36 @@ struct Options {
   std::chrono::milliseconds settle{2000};   // give up waiting for copies after this long without progress
   std::chrono::milliseconds timeout{120000};  // hard bound on the whole run
   std::chrono::milliseconds link_timeout{5000};
+  std::optional<std::filesystem::path> trusted_dir;  // curve mode: the peer's security.trusted_dir
+  std::optional<std::filesystem::path> peer_pub;     // curve mode: the peer's .pub (else found in trusted_dir)
+  bool sign = false;                                 // sign every message (the peer's sign_origins)
 };
 
 int usage(std::ostream& os, int code) {
   os << "usage: forward_bench --peer IP:PORT [--receivers K] [--count N] [--payload-bytes B] [--rate MSG_PER_S]\n"
         "                     [--settle-ms MS] [--timeout-ms MS]\n"
+        "                     [--curve-trusted-dir DIR [--peer-pub FILE] [--sign]]\n"
         "Links 1 fake sender and K fake receivers (default 3) to the running peer at IP:PORT, sends N\n"
         "(default 200000) GOSSIP messages of B bytes (default 16) from the sender and counts the copies the\n"
         "peer forwards to each receiver. --rate 0 (default) sends as fast as the peer accepts them.\n"
+        "--curve-trusted-dir: the peer runs security mode curve with this trusted_dir; each fake neighbour\n"
+        "writes its .pub there (and removes it at the end). --sign: signed origins.\n"
         "Exit status: 0 done (figures printed), 1 could not link or nothing arrived, 2 usage error.\n";
   return code;
 }
 
-// A fake neighbour: its own inbox (ROUTER) and a DEALER to the peer.
+// A fake neighbour: its own inbox (ROUTER) and a DEALER to the peer; in curve mode its own identity.
 struct FakeNeighbour {
   gossip::Address self;
   zmq::socket_t inbox;
   zmq::socket_t out;
+  std::optional<gossip::SecretIdentity> identity;
+};
+
+// Curve mode: who the peer is, and where its trusted keys live.
+struct Curve {
+  std::filesystem::path trusted_dir;
+  std::string peer_key;  // Z85
 };
 
 gossip::Address bound_address(zmq::socket_t& s) {
@@ -62,30 +84,66 @@ gossip::Address bound_address(zmq::socket_t& s) {
   return *a;
 }
 
-FakeNeighbour make_neighbour(zmq::context_t& ctx, const gossip::Address& peer) {
+// (Re)opens the neighbour's DEALER to the peer. A CURVE handshake the peer refused (it did not trust our
+// key yet) is not retried by libzmq: a fresh socket is the way to try again.
+void connect_out(zmq::context_t& ctx, FakeNeighbour& n, const gossip::Address& peer, const Curve* curve) {
+  zmq::socket_t out(ctx, zmq::socket_type::dealer);
+  if (curve) {
+    out.set(zmq::sockopt::curve_serverkey, curve->peer_key);
+    out.set(zmq::sockopt::curve_publickey, n.identity->pub.curve_public);
+    out.set(zmq::sockopt::curve_secretkey, n.identity->curve_secret);
+  }
+  out.set(zmq::sockopt::routing_id, n.self.to_string());
+  out.set(zmq::sockopt::sndhwm, 10000);
+  out.set(zmq::sockopt::linger, 0);
+  out.connect(peer.endpoint());
+  n.out = std::move(out);
+}
+
+FakeNeighbour make_neighbour(zmq::context_t& ctx, const gossip::Address& peer, const Curve* curve) {
+  std::optional<gossip::SecretIdentity> id;
   zmq::socket_t inbox(ctx, zmq::socket_type::router);
+  if (curve) {
+    // No ZAP handler in this process: our inbox lets in any CURVE client (the peer), which is all we need.
+    id = gossip::generate_identity("fake", {});
+    inbox.set(zmq::sockopt::curve_server, 1);
+    inbox.set(zmq::sockopt::curve_secretkey, id->curve_secret);
+  }
   inbox.set(zmq::sockopt::rcvhwm, 0);  // never push back on the peer: we measure it, not us
   inbox.set(zmq::sockopt::sndhwm, 0);
   inbox.set(zmq::sockopt::linger, 0);
   inbox.bind("tcp://" + peer.ip + ":*");
   auto self = bound_address(inbox);
-  zmq::socket_t out(ctx, zmq::socket_type::dealer);
-  out.set(zmq::sockopt::routing_id, self.to_string());
-  out.set(zmq::sockopt::sndhwm, 10000);
-  out.set(zmq::sockopt::linger, 0);
-  out.connect(peer.endpoint());
-  return FakeNeighbour{self, std::move(inbox), std::move(out)};
+  if (curve) {
+    // The peer must trust us before we link: it re-reads its trusted_dir within its reload interval.
+    id->pub.addresses = {self};
+    const auto pub = curve->trusted_dir / ("fake-" + std::to_string(self.port) + ".pub");
+    std::ofstream(pub, std::ios::trunc) << gossip::public_file_text(id->pub);
+  }
+  FakeNeighbour n{self, std::move(inbox), zmq::socket_t(), std::move(id)};
+  connect_out(ctx, n, peer, curve);
+  return n;
 }
 
 // Sends LINK_REQUEST and waits for the answer. Returns an empty string on LINK_ACCEPT, else what happened.
-std::string link(FakeNeighbour& n, std::chrono::milliseconds timeout) {
+std::string link(zmq::context_t& ctx, FakeNeighbour& n, const gossip::Address& peer, const Curve* curve,
+                 std::chrono::milliseconds timeout) {
+  // Queued until the connection (in curve mode: a handshake the peer accepts) is up.
   gossip::net::send(n.out, gossip::wire::encode({n.self, gossip::wire::LinkRequest{0}}));
   const auto deadline = SteadyClock::now() + timeout;
+  auto retry_at = SteadyClock::now() + 500ms;
   while (SteadyClock::now() < deadline) {
     zmq::pollitem_t item{n.out.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, 100ms);
-    if (!(item.revents & ZMQ_POLLIN)) continue;
-    auto in = gossip::net::receive(n.out, false, gossip::wire::kMaxFrames);
+    if (!(item.revents & ZMQ_POLLIN)) {
+      if (curve && SteadyClock::now() >= retry_at) {
+        connect_out(ctx, n, peer, curve);
+        gossip::net::send(n.out, gossip::wire::encode({n.self, gossip::wire::LinkRequest{0}}));
+        retry_at = SteadyClock::now() + 500ms;
+      }
+      continue;
+    }
+    auto in = gossip::net::receive(n.out, false, gossip::net::kMaxKeptFrames);
     if (!in) continue;
     auto d = gossip::wire::decode(in->views());
     if (!d.message) return "undecodable answer: " + d.error;
@@ -105,18 +163,28 @@ struct ReceiverStats {
   std::vector<std::uint8_t> got;  // got[seq]
 };
 
-std::uint64_t parse_u64(const zmq::message_t& m) {
-  std::uint64_t v = 0;
-  const auto* p = static_cast<const char*>(m.data());
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    if (p[i] < '0' || p[i] > '9') return UINT64_MAX;
-    v = v * 10 + static_cast<std::uint64_t>(p[i] - '0');
+// The fields of a version 2 frame, without the checks of the real decoder (this is the fast path of a
+// benchmark's receiver, not a node): at most `max` of them, fewer if the frame is malformed.
+std::size_t split_fields(std::string_view frame, std::string_view* out, std::size_t max) {
+  std::size_t n = 0;
+  for (std::size_t at = 4; n < max && frame.size() - at >= 4 && at < frame.size();) {
+    const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
+    const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+    at += 4;
+    if (len > frame.size() - at) break;
+    out[n++] = frame.substr(at, len);
+    at += len;
   }
-  return v;
+  return n;
 }
 
-bool frame_is(const zmq::message_t& m, std::string_view s) {
-  return m.size() == s.size() && std::memcmp(m.data(), s.data(), s.size()) == 0;
+std::uint64_t parse_u64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return UINT64_MAX;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
 }
 
 double seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -152,6 +220,12 @@ int main(int argc, char** argv) {
         opt.settle = std::chrono::milliseconds(std::stoll(value()));
       } else if (a == "--timeout-ms") {
         opt.timeout = std::chrono::milliseconds(std::stoll(value()));
+      } else if (a == "--curve-trusted-dir") {
+        opt.trusted_dir = value();
+      } else if (a == "--peer-pub") {
+        opt.peer_pub = value();
+      } else if (a == "--sign") {
+        opt.sign = true;
       } else {
         throw std::invalid_argument("unknown argument " + a);
       }
@@ -161,20 +235,50 @@ int main(int argc, char** argv) {
     }
   }
   if (!have_peer || opt.receivers < 1 || opt.receivers > 64 || opt.count < 1 ||
-      opt.payload_bytes > gossip::wire::kMaxFrameBytes)
+      opt.payload_bytes > gossip::wire::kMaxFieldBytes)
     return usage(std::cerr, 2);
 
+  std::optional<Curve> curve;
+  if (opt.trusted_dir) {
+    std::optional<gossip::PublicIdentity> peer;
+    if (opt.peer_pub) {
+      auto read = gossip::read_public_identity(*opt.peer_pub);
+      if (auto* id = std::get_if<gossip::PublicIdentity>(&read)) peer = *id;
+    } else if (auto t = gossip::TrustStore::load(*opt.trusted_dir); std::holds_alternative<gossip::TrustStore>(t)) {
+      if (const auto* id = std::get<gossip::TrustStore>(t).by_address(opt.peer)) peer = *id;
+    }
+    if (!peer) {
+      std::cerr << "forward_bench: no public key for " << opt.peer.to_string() << " (--peer-pub or the trusted dir)\n";
+      return 2;
+    }
+    curve = Curve{*opt.trusted_dir, peer->curve_public};
+  }
+  const Curve* curve_ptr = curve ? &*curve : nullptr;
   const auto run_deadline = SteadyClock::now() + opt.timeout;
   zmq::context_t ctx(1);
-  FakeNeighbour sender = make_neighbour(ctx, opt.peer);
+  FakeNeighbour sender = make_neighbour(ctx, opt.peer, curve_ptr);
   std::vector<FakeNeighbour> receivers;
-  for (int i = 0; i < opt.receivers; ++i) receivers.push_back(make_neighbour(ctx, opt.peer));
+  for (int i = 0; i < opt.receivers; ++i) receivers.push_back(make_neighbour(ctx, opt.peer, curve_ptr));
+  // Our keys leave the peer's trusted directory however the run ends.
+  struct RemoveKeys {
+    const Curve* curve;
+    std::vector<std::uint16_t> ports;
+    ~RemoveKeys() {
+      std::error_code ec;
+      for (auto p : ports) std::filesystem::remove(curve->trusted_dir / ("fake-" + std::to_string(p) + ".pub"), ec);
+    }
+  };
+  std::optional<RemoveKeys> remove_keys;
+  if (curve) {
+    remove_keys.emplace(curve_ptr, std::vector<std::uint16_t>{sender.self.port});  // in place: no temporary to run the destructor
+    for (auto& r : receivers) remove_keys->ports.push_back(r.self.port);
+  }
   for (auto* n : [&] {
          std::vector<FakeNeighbour*> all{&sender};
          for (auto& r : receivers) all.push_back(&r);
          return all;
        }()) {
-    const auto why = link(*n, opt.link_timeout);
+    const auto why = link(ctx, *n, opt.peer, curve_ptr, opt.link_timeout);
     if (!why.empty()) {
       std::cerr << "forward_bench: " << n->self.to_string() << " could not link to " << opt.peer.to_string()
                 << ": " << why << "\n";
@@ -229,27 +333,28 @@ int main(int argc, char** argv) {
             parts.push_back(std::move(more));
           }
           const std::size_t k = is_inbox ? 1 : 0;  // first frame after the routing id
-          // Fast path: GOSSIP = GSP1, GOSSIP, sender, origin, seq, created, hops, body.
-          if (i < nr && parts.size() == k + 8 && frame_is(parts[k + 1], "GOSSIP")) {
+          // Fast path: GOSSIP's fields are type, sender, origin, seq, created, hops, body, signature.
+          const std::string_view frame =
+              parts.size() > k ? std::string_view(static_cast<const char*>(parts[k].data()), parts[k].size())
+                               : std::string_view();
+          std::string_view f[8];
+          if (i < nr && parts.size() == k + 1 && split_fields(frame, f, 8) == 8 && f[0] == "GOSSIP") {
             auto& st = stats[i];
             ++st.copies;
             ++total;
             t_last_recv = now;
             if (total == 1) t_first_recv = now;
-            const auto seq = parse_u64(parts[k + 4]);
-            if (!frame_is(parts[k + 3], origin) || seq == 0 || seq > opt.count) {
+            const auto seq = parse_u64(f[3]);
+            if (f[2] != origin || seq == 0 || seq > opt.count) {
               ++st.foreign;
               continue;
             }
             if (st.got[seq]) ++st.repeats;
             st.got[seq] = 1;
-            if (!frame_is(parts[k + 6], "1")) ++st.bad_hops;
+            if (f[5] != "1") ++st.bad_hops;
             continue;
           }
-          std::vector<std::string_view> views;
-          for (std::size_t f = k; f < parts.size(); ++f)
-            views.emplace_back(static_cast<const char*>(parts[f].data()), parts[f].size());
-          auto d = gossip::wire::decode(views);
+          auto d = gossip::wire::decode(frame);
           if (!d.message) {
             ++other_messages;
             continue;
@@ -257,7 +362,7 @@ int main(int argc, char** argv) {
           if (const auto* req = std::get_if<gossip::wire::LivenessRequest>(&d.message->body); req && is_inbox) {
             const auto& me = i < nr ? receivers[i].self : sender.self;
             const std::string rid(static_cast<const char*>(parts[0].data()), parts[0].size());
-            gossip::net::send(s, gossip::wire::encode({me, gossip::wire::LivenessReply{req->timestamp_us, opt.peer}}),
+            gossip::net::send(s, std::string_view(gossip::wire::encode({me, gossip::wire::LivenessReply{req->timestamp_us, opt.peer}})),
                               &rid);
             ++liveness_answered;
           } else if (std::holds_alternative<gossip::wire::NotLinked>(d.message->body)) {
@@ -285,7 +390,7 @@ int main(int argc, char** argv) {
   // Anything the peer answers on the sender's own DEALER (only NOT_LINKED is expected) is read here.
   auto drain_sender = [&] {
     for (int n = 0; n < 1024; ++n) {
-      auto in = gossip::net::receive(sender.out, false, gossip::wire::kMaxFrames);
+      auto in = gossip::net::receive(sender.out, false, gossip::net::kMaxKeptFrames);
       if (!in) break;
       auto d = gossip::wire::decode(in->views());
       if (d.message && std::holds_alternative<gossip::wire::NotLinked>(d.message->body)) not_linked.fetch_add(1);
@@ -294,6 +399,20 @@ int main(int argc, char** argv) {
   std::string body(opt.payload_bytes, 'x');
   sender.out.set(zmq::sockopt::sndtimeo, 200);
   const std::string self_text = sender.self.to_string();
+  // With --sign, every message is signed now, before the clock starts: created is then this moment for
+  // all of them (the peer does not check it), and the sender's rate is not the signer's.
+  const std::uint64_t created_at_start = gossip::wall_micros();
+  std::vector<std::string> signatures;
+  if (opt.sign && sender.identity) {
+    const gossip::TrustStore none;
+    const gossip::OriginAuth signer(*sender.identity, none);
+    signatures.reserve(opt.count);
+    for (std::uint64_t seq = 1; seq <= opt.count; ++seq) {
+      gossip::wire::Gossip g{sender.self, seq, created_at_start, 0, body};
+      signatures.push_back(signer.sign(gossip::canonical_content(g)));
+    }
+    std::cout << "signed " << opt.count << " messages\n" << std::flush;
+  }
   t_start = SteadyClock::now();
   started.store(true);
   for (std::uint64_t seq = 1; seq <= opt.count; ++seq) {
@@ -303,21 +422,15 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_until(due);
     }
     if (SteadyClock::now() >= run_deadline) break;
-    const std::string s = std::to_string(seq);
-    const std::string created = std::to_string(gossip::wall_micros());
+    gossip::wire::Gossip g{sender.self, seq, signatures.empty() ? gossip::wall_micros() : created_at_start, 0, body};
+    if (!signatures.empty()) g.signature = signatures[seq - 1];
+    const auto frame = gossip::wire::encode({sender.self, std::move(g)});
     // Blocking sends (bounded by sndtimeo and the run deadline): if the peer reads slower than we write,
-    // TCP and ZeroMQ push back on us. Once the first frame is queued the rest of the message always is.
+    // TCP and ZeroMQ push back on us.
     bool queued = false;
     while (!queued && SteadyClock::now() < run_deadline)
-      queued = sender.out.send(zmq::buffer(gossip::wire::kSignature), zmq::send_flags::sndmore).has_value();
+      queued = sender.out.send(zmq::buffer(frame), zmq::send_flags::none).has_value();
     if (!queued) break;
-    sender.out.send(zmq::str_buffer("GOSSIP"), zmq::send_flags::sndmore);
-    sender.out.send(zmq::buffer(self_text), zmq::send_flags::sndmore);
-    sender.out.send(zmq::buffer(origin), zmq::send_flags::sndmore);
-    sender.out.send(zmq::buffer(s), zmq::send_flags::sndmore);
-    sender.out.send(zmq::buffer(created), zmq::send_flags::sndmore);
-    sender.out.send(zmq::str_buffer("0"), zmq::send_flags::sndmore);
-    sender.out.send(zmq::buffer(body), zmq::send_flags::none);
     sent.store(seq);
     if ((seq & 1023) == 0) drain_sender();
   }

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   zmq::context_t ctx(1);
   const gossip::Address me{"127.0.0.1", 1};  // routing id only; a client has no inbox
   std::vector<zmq::socket_t> sockets;
-  for (const auto& t : targets) sockets.push_back(gossip::net::make_dealer(ctx, t, me, 1000, 0));
+  for (const auto& t : targets) sockets.push_back(gossip::net::make_dealer(ctx, t, 1000, 0));
 
   int failed = 0;
   const auto t0 = SteadyClock::now();
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     zmq::pollitem_t item{sockets[k].handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, timeout);
     std::optional<gossip::net::Incoming> in;
-    if (item.revents & ZMQ_POLLIN) in = gossip::net::receive(sockets[k], false, gossip::wire::kMaxFrames);
+    if (item.revents & ZMQ_POLLIN) in = gossip::net::receive(sockets[k], false, gossip::net::kMaxKeptFrames);
     const gossip::wire::Published* ok = nullptr;
     gossip::wire::Decoded d;
     if (in) {
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
       ++failed;
       std::cout << "failed i=" << i << " to=" << targets[k].to_string() << "\n";
       // A late answer would be read as the next message's: start that endpoint afresh.
-      sockets[k] = gossip::net::make_dealer(ctx, targets[k], me, 1000, 0);
+      sockets[k] = gossip::net::make_dealer(ctx, targets[k], 1000, 0);
       continue;
     }
     std::cout << "published i=" << i << " to=" << targets[k].to_string() << " origin=" << ok->origin.to_string()

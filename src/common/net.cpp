@@ -4,7 +4,7 @@
 
 namespace gossip::net {
 
-zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address& self, int hwm,
+zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, int hwm,
                           int linger_ms, const CurveClient* curve) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   if (curve) {
@@ -13,7 +13,6 @@ zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address&
     s.set(zmq::sockopt::curve_secretkey, curve->secret_key);
     s.set(zmq::sockopt::handshake_ivl, kHandshakeMs);
   }
-  s.set(zmq::sockopt::routing_id, self.to_string());
   s.set(zmq::sockopt::sndhwm, hwm);
   s.set(zmq::sockopt::linger, linger_ms);
   s.set(zmq::sockopt::maxmsgsize, kMaxSocketFrame);
@@ -32,8 +31,6 @@ std::optional<zmq::socket_t> bind_router(zmq::context_t& ctx, const Address& at,
     s.set(zmq::sockopt::handshake_ivl, kHandshakeMs);
   }
   s.set(zmq::sockopt::router_mandatory, 1);
-  // A peer that reconnects (restart, new socket) with the same routing id takes the old one's place.
-  s.set(zmq::sockopt::router_handover, 1);
   s.set(zmq::sockopt::maxmsgsize, kMaxSocketFrame);
   s.set(zmq::sockopt::linger, 0);
   if (at.is_v6()) s.set(zmq::sockopt::ipv6, 1);
@@ -67,6 +64,17 @@ bool send(zmq::socket_t& socket, const std::vector<std::string>& frames, const s
       if (!socket.send(zmq::buffer(frames[i]), flags)) return false;
     }
     return true;
+  } catch (const zmq::error_t&) {
+    return false;  // EHOSTUNREACH from a ROUTER whose requester has gone
+  }
+}
+
+bool send(zmq::socket_t& socket, std::string_view frame, const std::string* routing_id) {
+  try {
+    if (routing_id &&
+        !socket.send(zmq::buffer(*routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+      return false;
+    return socket.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t&) {
     return false;  // EHOSTUNREACH from a ROUTER whose requester has gone
   }

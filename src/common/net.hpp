@@ -12,9 +12,13 @@
 
 namespace gossip::net {
 
-// The largest frame a socket accepts before dropping the connection (ZMQ_MAXMSGSIZE); larger than the
-// codec's frame limit so an oversized frame is seen and logged by the codec rather than silently cut.
-inline constexpr std::int64_t kMaxSocketFrame = 262144;
+// The largest frame a socket accepts before dropping the connection (ZMQ_MAXMSGSIZE); twice the codec's
+// message limit, so a message somewhat too large is seen and logged by the codec rather than silently cut.
+inline constexpr std::int64_t kMaxSocketFrame = 524288;
+
+// Frames of one incoming message kept: a version 2 message is one frame, so a second one is enough to
+// tell a multipart message (a version 1 node's, or junk) from it; the rest are read and dropped.
+inline constexpr std::size_t kMaxKeptFrames = 2;
 
 // A handshake that has not finished in this time is dropped, so a connection that never completes one
 // (an outsider without a key, a half-open scan) holds nothing for long.
@@ -30,11 +34,12 @@ struct CurveClient {
   std::string server_key;  // the key the remote must prove it holds
 };
 
-// A DEALER connected to `to`, with routing id `self` (for the remote's logs only), send queue bound
-// `hwm` and the given linger; over CurveZMQ when `curve` is given. Throws zmq::error_t only on a
-// programming error (bad endpoint syntax).
-zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, const Address& self, int hwm,
-                          int linger_ms, const CurveClient* curve = nullptr);
+// A DEALER connected to `to`, with send queue bound `hwm` and the given linger; over CurveZMQ when `curve`
+// is given. It sets no routing id: the remote's ROUTER gives each connection its own, so no client can
+// take over another's replies by naming itself after it. Throws zmq::error_t only on a programming error
+// (bad endpoint syntax).
+zmq::socket_t make_dealer(zmq::context_t& ctx, const Address& to, int hwm, int linger_ms,
+                          const CurveClient* curve = nullptr);
 
 // A ROUTER bound at `at` (mandatory routing, frame size limit), a CurveZMQ server checked by ZAP when
 // `curve` is given. Returns nullopt and sets *why if the address cannot be bound. *bound receives the
@@ -46,6 +51,8 @@ std::optional<zmq::socket_t> bind_router(zmq::context_t& ctx, const Address& at,
 // Returns false, sending nothing, if the message cannot be queued at once (queue full, peer gone).
 bool send(zmq::socket_t& socket, const std::vector<std::string>& frames,
           const std::string* routing_id = nullptr);
+// The same for a one-frame message (every protocol message).
+bool send(zmq::socket_t& socket, std::string_view frame, const std::string* routing_id = nullptr);
 
 // One whole message read without waiting; nullopt if none is ready. Frames past `max_frames` are read
 // and discarded (`truncated` set) so an oversized message cannot grow memory.

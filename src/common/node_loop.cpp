@@ -74,15 +74,15 @@ void NodeLoop::check_trust(TimePoint now) {
   shell_.rebind_servers(wall_micros());
 }
 
-bool NodeLoop::send(Socket via, const Address& to, const std::vector<std::string>& frames, ReplyPath reply) {
+bool NodeLoop::send(Socket via, const Address& to, std::string_view frame, ReplyPath reply) {
   if (via == Socket::kInbox || via == Socket::kControl) {
     // An answer goes back on the ROUTER the request came in on, and only there.
     const zmq::socket_t* expected = via == Socket::kInbox ? &shell_.inbox() : shell_.control();
     if (!reply.router || reply.router != expected) return false;
-    return net::send(*reply.router, frames, reply.routing_id);
+    return net::send(*reply.router, frame, reply.routing_id);
   }
   auto* socket = dealer(via, to);
-  return socket && net::send(*socket, frames);
+  return socket && net::send(*socket, frame);
 }
 
 void NodeLoop::carry_out(ReplyPath reply, std::uint64_t wall_us) {
@@ -98,9 +98,9 @@ void NodeLoop::carry_out(ReplyPath reply, std::uint64_t wall_us) {
                          shell_.log().write(*s.log_when_sent, wall_us);
                      },
                      [&](Forward& f) {
-                       const auto frames = wire::encode(wire::Message{self, std::move(f.message)});
+                       const auto frame = wire::encode(wire::Message{self, std::move(f.message)});
                        for (const auto& to : f.to)
-                         if (!send(Socket::kLink, to, frames, {})) failures_.push_back({Socket::kLink, to, "GOSSIP"});
+                         if (!send(Socket::kLink, to, frame, {})) failures_.push_back({Socket::kLink, to, "GOSSIP"});
                      },
                      [&](Open& o) {
                        if (dealer(o.via, o.to)) return;
@@ -113,7 +113,7 @@ void NodeLoop::carry_out(ReplyPath reply, std::uint64_t wall_us) {
                        }
                        try {
                          dealers_.emplace(std::pair{o.via, o.to},
-                                          Dealer{net::make_dealer(shell_.context(), o.to, self, send_hwm_,
+                                          Dealer{net::make_dealer(shell_.context(), o.to, send_hwm_,
                                                                   o.via == Socket::kSeed ? kSeedLingerMs : kLinkLingerMs,
                                                                   keys ? &*keys : nullptr),
                                                  keys ? keys->server_key : std::string()});
@@ -138,13 +138,13 @@ void NodeLoop::read(Socket kind, const Address& who, zmq::socket_t& socket) {
   const bool router = kind == Socket::kInbox || kind == Socket::kControl;
   const std::pair<Socket, Address> key{kind, who};
   for (std::size_t n = 0; n < kBatch; ++n) {
-    auto in = net::receive(socket, router, wire::kMaxFrames);
+    auto in = net::receive(socket, router, net::kMaxKeptFrames);
     if (!in) break;
     const auto t = now();
     std::string_view during = "input";
     try {
-      if (in->truncated) {
-        node_.refused(in->peer_ip(), "too_many_frames", effects_);
+      if (in->frames.empty()) {
+        node_.refused(router ? in->peer_ip() : who.to_string(), "bad_signature", effects_);  // a routing id alone
       } else if (auto decoded = wire::decode(in->views()); !decoded.message) {
         node_.refused(router ? in->peer_ip() : who.to_string(), decoded.error, effects_);
       } else if (const auto why = shell_.credentials()

@@ -48,7 +48,7 @@ class NodeLoop {
 
   void read(Socket kind, const Address& who, zmq::socket_t& socket);
   void carry_out(ReplyPath reply, std::uint64_t wall_us);
-  bool send(Socket via, const Address& to, const std::vector<std::string>& frames, ReplyPath reply);
+  bool send(Socket via, const Address& to, std::string_view frame, ReplyPath reply);
   zmq::socket_t* dealer(Socket via, const Address& to);
   void poll(TimePoint deadline);
   void answer_zap();

@@ -23,7 +23,29 @@ constexpr TypeInfo kTypes[] = {
 };
 static_assert(std::size(kTypes) == std::variant_size_v<Body>);
 
-std::string number(std::uint64_t n) { return std::to_string(n); }
+// Appends length-prefixed fields to one frame.
+class Writer {
+ public:
+  explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
+  void raw(std::string_view bytes) { out_ += bytes; }
+  void field(std::string_view bytes) {
+    const auto n = static_cast<std::uint32_t>(bytes.size());
+    const char len[kLengthBytes] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                                    static_cast<char>(n)};
+    out_.append(len, kLengthBytes);
+    out_ += bytes;
+  }
+  void number(std::uint64_t n) {
+    char buf[20];
+    const auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+    field(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+  }
+  void address(const Address& a) { field(a.to_string()); }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
 
 bool parse_number(std::string_view s, std::uint64_t& out) {
   if (s.empty() || s.size() > kMaxNumberDigits) return false;
@@ -76,67 +98,95 @@ class Fields {
 
 std::string_view type_name(const Body& body) { return kTypes[body.index()].name; }
 
-std::vector<std::string> encode(const Message& m) {
-  std::vector<std::string> f;
-  f.reserve(8);
-  f.emplace_back(kSignature);
-  f.emplace_back(type_name(m.body));
-  f.push_back(m.sender.to_string());
+std::string encode(const Message& m) {
+  std::size_t reserve = 64;
+  if (const auto* g = std::get_if<Gossip>(&m.body)) reserve += g->body.size() + g->signature.size() + 64;
+  if (const auto* l = std::get_if<PeerList>(&m.body)) reserve += l->peers.size() * 28;
+  if (const auto* p = std::get_if<Publish>(&m.body)) reserve += p->payload.size();
+  Writer w(reserve);
+  w.raw(kSignature);
+  w.field(type_name(m.body));
+  w.address(m.sender);
   std::visit(Overloaded{
                  [](const Register&) {},
                  [&](const PeerList& b) {
-                   f.emplace_back(b.known ? "known" : "new");
-                   for (const auto& p : b.peers) f.push_back(p.to_string());
+                   w.field(b.known ? "known" : "new");
+                   for (const auto& p : b.peers) w.address(p);
                  },
                  [&](const DeadNode& b) {
-                   f.push_back(b.dead.to_string());
-                   f.push_back(number(b.timestamp_us));
+                   w.address(b.dead);
+                   w.number(b.timestamp_us);
                  },
                  [](const Leave&) {},
-                 [&](const LinkRequest& b) { f.push_back(number(b.degree)); },
+                 [&](const LinkRequest& b) { w.number(b.degree); },
                  [](const LinkAccept&) {},
-                 [&](const LinkReject& b) { f.push_back(b.reason); },
+                 [&](const LinkReject& b) { w.field(b.reason); },
                  [&](const Unlink& b) {
-                   f.push_back(b.reason);
-                   f.push_back(b.suggest ? b.suggest->to_string() : std::string());
+                   w.field(b.reason);
+                   w.field(b.suggest ? b.suggest->to_string() : std::string());
                  },
                  [&](const Gossip& b) {
-                   f.push_back(b.origin.to_string());
-                   f.push_back(number(b.seq));
-                   f.push_back(number(b.created_us));
-                   f.push_back(number(b.hops));
-                   f.push_back(b.body);
-                   f.push_back(b.signature);
+                   w.address(b.origin);
+                   w.number(b.seq);
+                   w.number(b.created_us);
+                   w.number(b.hops);
+                   w.field(b.body);
+                   w.field(b.signature);
                  },
-                 [&](const LivenessRequest& b) { f.push_back(number(b.timestamp_us)); },
+                 [&](const LivenessRequest& b) { w.number(b.timestamp_us); },
                  [&](const LivenessReply& b) {
-                   f.push_back(number(b.timestamp_us));
-                   f.push_back(b.requester.to_string());
+                   w.number(b.timestamp_us);
+                   w.address(b.requester);
                  },
                  [](const NotLinked&) {},
-                 [&](const Publish& b) { f.push_back(b.payload); },
+                 [&](const Publish& b) { w.field(b.payload); },
                  [&](const Published& b) {
-                   f.push_back(b.origin.to_string());
-                   f.push_back(number(b.seq));
+                   w.address(b.origin);
+                   w.number(b.seq);
                  },
-                 [&](const Error& b) { f.push_back(b.reason); },
+                 [&](const Error& b) { w.field(b.reason); },
              },
              m.body);
-  return f;
+  return w.take();
+}
+
+std::string frame_of(std::string_view magic, const std::vector<std::string>& fields) {
+  std::size_t size = magic.size();
+  for (const auto& f : fields) size += kLengthBytes + f.size();
+  Writer w(size);
+  w.raw(magic);
+  for (const auto& f : fields) w.field(f);
+  return w.take();
 }
 
 Decoded decode(const std::vector<std::string_view>& frames) {
+  if (frames.empty()) return Decoded{std::nullopt, "bad_signature"};
+  // The version comes first, so a version 1 node's multipart message is named for what it is.
+  if (frames[0].substr(0, 3) == kSignature.substr(0, 3) && frames[0].substr(0, 4) == kSignature && frames.size() > 1)
+    return Decoded{std::nullopt, "too_many_frames: " + std::to_string(frames.size()) + " (a message is one frame)"};
+  return decode(frames[0]);
+}
+
+Decoded decode(std::string_view frame) {
   auto refuse = [](std::string reason) { return Decoded{std::nullopt, std::move(reason)}; };
-  if (frames.size() > kMaxFrames) return refuse("too_many_frames: " + std::to_string(frames.size()));
-  std::size_t total = 0;
-  for (const auto& f : frames) {
-    if (f.size() > kMaxFrameBytes) return refuse("frame_too_large: " + std::to_string(f.size()) + " bytes");
-    total += f.size();
+  if (frame.substr(0, 3) != kSignature.substr(0, 3)) return refuse("bad_signature");
+  if (frame.substr(0, 4) != kSignature) return refuse("unsupported_version");
+  if (frame.size() > kMaxMessageBytes) return refuse("message_too_large: " + std::to_string(frame.size()) + " bytes");
+  std::vector<std::string_view> frames;  // the fields, named as the field readers below know them
+  frames.reserve(8);
+  frames.push_back(kSignature);
+  for (std::size_t at = kSignature.size(); at < frame.size();) {
+    if (frames.size() > kMaxFields) return refuse("too_many_fields: more than " + std::to_string(kMaxFields));
+    if (frame.size() - at < kLengthBytes) return refuse("truncated: a field length runs past the end");
+    const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
+    const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+    at += kLengthBytes;
+    if (len > kMaxFieldBytes) return refuse("field_too_large: " + std::to_string(len) + " bytes");
+    if (len > frame.size() - at) return refuse("truncated: a field runs past the end");
+    frames.push_back(frame.substr(at, len));
+    at += len;
   }
-  if (total > kMaxMessageBytes) return refuse("message_too_large: " + std::to_string(total) + " bytes");
-  if (frames.empty() || frames[0].substr(0, 3) != kSignature.substr(0, 3)) return refuse("bad_signature");
-  if (frames[0] != kSignature) return refuse("unsupported_version");
-  if (frames.size() < 3) return refuse("truncated: fewer than 3 frames");
+  if (frames.size() < 3) return refuse("truncated: fewer than 2 fields");
 
   std::size_t kind = std::size(kTypes);
   for (std::size_t i = 0; i < std::size(kTypes); ++i)

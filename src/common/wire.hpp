@@ -1,5 +1,7 @@
 // wire.hpp — the codec: every message type of protocol version 2 (docs/PROTOCOL.md), encoded to and
-// decoded from ZeroMQ frames. The only place that knows the byte layout. Knows nothing of sockets.
+// decoded from one ZeroMQ frame: "GSP2", then length-prefixed fields (type, sender, the type's fields).
+// One frame per message keeps a hop to one zmq_send and, in curve mode, one CurveZMQ box. The only place
+// that knows the byte layout. Knows nothing of sockets.
 #pragma once
 
 #include <cstddef>
@@ -16,9 +18,10 @@
 namespace gossip::wire {
 
 inline constexpr std::string_view kSignature = "GSP2";
-inline constexpr std::size_t kMaxFrameBytes = 65536;
-inline constexpr std::size_t kMaxFrames = 1030;
+inline constexpr std::size_t kMaxFieldBytes = 65536;
+inline constexpr std::size_t kMaxFields = 1028;  // a PEER_LIST: type, sender, status, 1,024 peers + slack
 inline constexpr std::size_t kMaxMessageBytes = 262144;
+inline constexpr std::size_t kLengthBytes = 4;  // each field's length, unsigned big-endian
 inline constexpr std::size_t kMaxPeerList = 1024;
 inline constexpr std::size_t kSignatureBytes = 64;  // Ed25519
 
@@ -85,9 +88,13 @@ struct Message {
 // The type token on the wire ("REGISTER", "GOSSIP", ...).
 std::string_view type_name(const Body& body);
 
-// Frames ready to send (signature, type, sender, fields). Never fails for a Message built by our code;
+// The one frame to send. Never fails for a Message built by our code;
 // REQUIRES: tokens are [a-z0-9_]{1,64} and a peer list holds at most kMaxPeerList addresses.
-std::vector<std::string> encode(const Message& message);
+std::string encode(const Message& message);
+
+// A frame from raw pieces: `magic` as it is, then each field with its length. For tools and tests that
+// need to send what our own encoder never would (gossip-ctl send).
+std::string frame_of(std::string_view magic, const std::vector<std::string>& fields);
 
 // Either a message or the reason it was refused (a short token such as "unknown_type" plus detail).
 struct Decoded {
@@ -95,8 +102,10 @@ struct Decoded {
   std::string error;  // empty iff message is set
 };
 
-// Checks every frame against docs/PROTOCOL.md. Never throws on any input.
+// Checks a received message (every frame of it: a version 2 message is exactly one) against
+// docs/PROTOCOL.md. Never throws on any input.
 Decoded decode(const std::vector<std::string_view>& frames);
+Decoded decode(std::string_view frame);
 
 // The assignment's human-readable forms, used in log lines.
 std::string dead_node_text(const Address& dead, std::uint64_t timestamp_us, const Address& reporter);

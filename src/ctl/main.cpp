@@ -1,5 +1,5 @@
 // gossip-ctl: a small client for a running overlay. `publish` hands a payload to a peer's control
-// endpoint; `send` puts arbitrary frames on a node's inbox (for tests and for poking at the protocol);
+// endpoint; `send` puts an arbitrary message on a node's inbox (for tests and for poking at the protocol);
 // `keygen` makes a member's key pair. Against a curve cluster it is a member like any other: its own
 // key (--key) and the target's public file (--server-key).
 #include <chrono>
@@ -28,11 +28,13 @@ int usage(std::ostream& os, int code) {
   os << "usage:\n"
         "  gossip-ctl publish --to IP:PORT (--message TEXT | --file PATH | --stdin) [--timeout-ms N]\n"
         "      Publish a payload through the peer whose node.control is IP:PORT; prints origin and seq.\n"
-        "  gossip-ctl send --to IP:PORT [--timeout-ms N] [--repeat N] FRAME...\n"
-        "      Send one multipart message to a node's inbox; a FRAME written hex:0a1b... is raw bytes.\n"
-        "      Prints each frame of a reply, if one comes within the timeout. With --repeat N, sends N\n"
-        "      messages, %n in a frame standing for the message's number (1..N), then reads answers until\n"
-        "      none has come for 1 s (the node drops what it has not read when the connection closes).\n"
+        "  gossip-ctl send --to IP:PORT [--timeout-ms N] [--repeat N] [--multipart] MAGIC FIELD...\n"
+        "      Send one message to a node's inbox: MAGIC (e.g. GSP2) as it is, then each FIELD with its\n"
+        "      length, in one frame (docs/PROTOCOL.md); an argument written hex:0a1b... is raw bytes. With\n"
+        "      --multipart every argument is a frame of its own instead (what a version 1 node sends).\n"
+        "      Prints a reply's version and fields, one `frame: ...` line each, if one comes within the\n"
+        "      timeout. With --repeat N, sends N messages, %n in an argument standing for the message's\n"
+        "      number (1..N), then reads answers until none has come for 1 s.\n"
         "  gossip-ctl keygen --out DIR/NAME --address IP:PORT [--address IP:PORT ...]\n"
         "      Write DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub (public; copy it into every member's\n"
         "      security.trusted_dir) for a member that speaks for these addresses.\n"
@@ -54,7 +56,7 @@ std::optional<gossip::net::Incoming> await_reply(zmq::socket_t& s, std::chrono::
   zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
   zmq::poll(&item, 1, timeout);
   if (!(item.revents & ZMQ_POLLIN)) return std::nullopt;
-  return gossip::net::receive(s, false, gossip::wire::kMaxFrames);
+  return gossip::net::receive(s, false, 1100);
 }
 
 int keygen(int argc, char** argv) {
@@ -96,6 +98,31 @@ int keygen(int argc, char** argv) {
   return 0;
 }
 
+// A reply as its version and fields, or its raw frames when it does not decode.
+void print_fields(const gossip::net::Incoming& in) {
+  const auto views = in.views();
+  if (views.size() == 1 && views[0].size() >= 4) {
+    std::vector<std::string_view> fields{views[0].substr(0, 4)};
+    const std::string_view f = views[0];
+    bool ok = true;
+    for (std::size_t at = 4; ok && at < f.size();) {
+      ok = f.size() - at >= 4;
+      if (!ok) break;
+      const auto* p = reinterpret_cast<const unsigned char*>(f.data() + at);
+      const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+      at += 4;
+      ok = len <= f.size() - at;
+      if (ok) fields.push_back(f.substr(at, len));
+      at += len;
+    }
+    if (ok) {
+      for (const auto& x : fields) std::cout << "frame: " << x << "\n";
+      return;
+    }
+  }
+  for (const auto& v : views) std::cout << "frame: " << v << "\n";
+}
+
 template <typename T>
 T or_exit(std::variant<T, gossip::ConfigError> v) {
   if (auto* err = std::get_if<gossip::ConfigError>(&v)) throw std::invalid_argument(err->to_string());
@@ -118,7 +145,8 @@ int main(int argc, char** argv) {
   std::optional<std::filesystem::path> trusted_dir;
   std::optional<gossip::Address> to;
   std::optional<std::string> payload;
-  std::vector<std::string> frames;
+  std::vector<std::string> frames;  // send's arguments: the magic, then the fields
+  bool multipart = false;
   std::chrono::milliseconds timeout{3000};
   long repeat = 0;
   for (int i = 2; i < argc; ++i) {
@@ -149,6 +177,8 @@ int main(int argc, char** argv) {
         server = or_exit(gossip::read_public_identity(value()));
       } else if (arg == "--trusted-dir") {
         trusted_dir = value();
+      } else if (arg == "--multipart") {
+        multipart = true;
       } else if (arg == "--stdin") {
         payload = std::string(std::istreambuf_iterator<char>(std::cin), {});
       } else if (cmd == "send") {
@@ -224,6 +254,10 @@ int main(int argc, char** argv) {
   }
   if (cmd == "send") {
     if (frames.empty()) return usage(std::cerr, 2);
+    auto send_args = [&](const std::vector<std::string>& args) {
+      if (multipart) return gossip::net::send(socket, args);
+      return gossip::net::send(socket, gossip::wire::frame_of(args[0], {args.begin() + 1, args.end()}));
+    };
     if (repeat > 0) {
       // A load generator for robustness tests: every message waits for room in the queue, up to the timeout.
       for (long n = 1; n <= repeat; ++n) {
@@ -232,11 +266,11 @@ int main(int argc, char** argv) {
           for (std::size_t at; (at = f.find("%n")) != std::string::npos;) f.replace(at, 2, std::to_string(n));
         // Read and drop answers as they come: left unread they would fill the queues back to the node
         // and, through TCP, stall the very connection the flood goes out on.
-        while (gossip::net::receive(socket, false, gossip::wire::kMaxFrames)) {
+        while (gossip::net::receive(socket, false, gossip::net::kMaxKeptFrames)) {
         }
         zmq::pollitem_t room{socket.handle(), 0, ZMQ_POLLOUT, 0};
         zmq::poll(&room, 1, timeout);
-        if (!(room.revents & ZMQ_POLLOUT) || !gossip::net::send(socket, numbered)) {
+        if (!(room.revents & ZMQ_POLLOUT) || !send_args(numbered)) {
           std::cerr << "gossip-ctl: message " << n << " of " << repeat << " could not be sent\n";
           return 1;
         }
@@ -250,12 +284,12 @@ int main(int argc, char** argv) {
       std::cout << "sent " << repeat << ", answers after the last " << answers << "\n";
       return 0;
     }
-    if (!gossip::net::send(socket, frames)) {
+    if (!send_args(frames)) {
       std::cerr << "gossip-ctl: could not queue the message\n";
       return 1;
     }
     if (auto in = await_reply(socket, timeout)) {
-      for (const auto& f : in->views()) std::cout << "frame: " << f << "\n";
+      print_fields(*in);
       return 0;
     }
     std::cout << "no reply\n";

@@ -49,19 +49,22 @@ def common_cases():
         (["GSP2", "LINK_REQUEST", STRANGER, "-1"], "bad_number: degree"),
         (["GSP2", "LINK_REJECT", STRANGER, "Not A Token"], "bad_field: reason"),
         (["GSP2", "PEER_LIST", STRANGER, "maybe"], "bad_field: status"),
-        # 70,000 bytes in one frame (as a plain argument: a hex: one would exceed the 128 KiB argv limit).
-        (["GSP2", "GOSSIP", STRANGER, STRANGER, "1", "1", "0", "A" * 70000, ""], "frame_too_large: 70000 bytes"),
-        # 5 frames of 60,000 bytes: each under the frame limit, together over the 262,144-byte message limit.
-        (["GSP2", "GOSSIP", STRANGER] + ["B" * 60000] * 5, "message_too_large: 300021 bytes"),
-        # 1,100 frames: over the 1,030-frame limit.
-        (["GSP2", "PEER_LIST", STRANGER, "new"] + [STRANGER] * 1096, "too_many_frames"),
+        # 70,000 bytes in one field (as a plain argument: a hex: one would exceed the 128 KiB argv limit).
+        (["GSP2", "GOSSIP", STRANGER, STRANGER, "1", "1", "0", "A" * 70000, ""], "field_too_large: 70000 bytes"),
+        # 5 fields of 60,000 bytes: each under the field limit, together over the 262,144-byte message limit.
+        (["GSP2", "GOSSIP", STRANGER] + ["B" * 60000] * 5, "message_too_large"),
+        # 1,100 fields: over the 1,028-field limit.
+        (["GSP2", "PEER_LIST", STRANGER, "new"] + [STRANGER] * 1096, "too_many_fields"),
+        # A message is one frame: what a version 1 node sends (one field per frame) is refused for its
+        # version, a version 2 message in several frames for its frames.
+        (["--multipart", "GSP1", "REGISTER", STRANGER], "unsupported_version"),
+        (["--multipart", "GSP2", "REGISTER", STRANGER], "too_many_frames"),
     ]
 
 
 def send_each(c, node, cases, bad_from, timeout=20):
     """Sends the cases one at a time with gossip-ctl; after each, waits for exactly one new bad_message line
-    on the node and checks its reason. One at a time because every gossip-ctl run uses the same routing id:
-    the node's ROUTER hands that id over to the newest connection, so parallel runs can lose messages."""
+    on the node and checks its reason (one at a time, so that each line belongs to its case)."""
     for frames, reason in cases:
         before = len(node.events("bad_message"))
         r = c.ctl("send", "--to", node.addr, "--timeout-ms", "50", *frames)

@@ -414,7 +414,7 @@ TEST_CASE("a known id travels with the message and is used; a decoded message is
   CHECK(message_id(known) == mid(42));
   // ... and the codec never carries it.
   const auto frames = wire::encode(wire::Message{kSelf, known});
-  const auto decoded = wire::decode(std::vector<std::string_view>(frames.begin(), frames.end()));
+  const auto decoded = wire::decode(frames);
   REQUIRE(decoded.message);
   const auto& g = std::get<wire::Gossip>(decoded.message->body);
   CHECK(g.id.empty());

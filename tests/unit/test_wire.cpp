@@ -22,26 +22,40 @@ Address addr(const char* text) {
   return *a;
 }
 
-std::vector<std::string_view> views(const std::vector<std::string>& frames) {
-  return {frames.begin(), frames.end()};
+// A message written as its pieces: the magic ("GSP2") and then the fields, as docs/PROTOCOL.md lists them.
+// Encoded into one frame exactly as a node would (frame_of), so tests can say what they send field by
+// field; an empty list is a message with no frame at all.
+Decoded decode_strings(const std::vector<std::string>& pieces) {
+  if (pieces.empty()) return decode(std::vector<std::string_view>{});
+  return decode(frame_of(pieces[0], {pieces.begin() + 1, pieces.end()}));
 }
 
-Decoded decode_strings(const std::vector<std::string>& frames) { return decode(views(frames)); }
+// The pieces of a frame our encoder wrote (the inverse of frame_of, for well-formed frames only).
+std::vector<std::string> pieces_of(const std::string& frame) {
+  std::vector<std::string> out{frame.substr(0, 4)};
+  for (std::size_t at = 4; at + 4 <= frame.size();) {
+    const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
+    const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+    out.push_back(frame.substr(at + 4, len));
+    at += 4 + len;
+  }
+  return out;
+}
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
-// Decodes `frames`, requires a refusal, and returns its reason.
-std::string refusal(const std::vector<std::string>& frames) {
-  const auto d = decode_strings(frames);
+// Decodes the message made of `pieces`, requires a refusal, and returns its reason.
+std::string refusal(const std::vector<std::string>& pieces) {
+  const auto d = decode_strings(pieces);
   CHECK_FALSE(d.message);
   CHECK_FALSE(d.error.empty());
   return d.error;
 }
 
-// Encodes m, decodes it, and checks that re-encoding the result yields exactly the same frames.
+// Encodes m, decodes it, and checks that re-encoding the result yields exactly the same frame.
 Message round_trip(const Message& m) {
   const auto frames = encode(m);
-  const auto d = decode_strings(frames);
+  const auto d = decode(frames);
   INFO(d.error);
   REQUIRE(d.message);
   CHECK(d.error.empty());
@@ -75,19 +89,39 @@ std::vector<std::vector<std::string>> sample_encodings() {
       {kSender, Error{"seed_full"}},
   };
   std::vector<std::vector<std::string>> out;
-  for (const auto& m : ms) out.push_back(encode(m));
+  for (const auto& m : ms) out.push_back(pieces_of(encode(m)));
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("encode writes the signature, the type token and the sender as the first three frames", "[wire]") {
-  const auto f = encode({kSender, LinkRequest{5}});
-  REQUIRE(f.size() == 4);
-  CHECK(f[0] == "GSP2");
-  CHECK(f[1] == "LINK_REQUEST");
-  CHECK(f[2] == "127.0.0.1:7001");
-  CHECK(f[3] == "5");
+TEST_CASE("encode writes one frame: GSP2, then the type, the sender and the fields, each after its length", "[wire]") {
+  using namespace std::string_literals;
+  // Byte for byte, as docs/PROTOCOL.md shows it: lengths are 4 bytes, big-endian.
+  CHECK(encode({kSender, LinkRequest{5}}) ==
+        "GSP2\0\0\0\x0cLINK_REQUEST\0\0\0\x0e" "127.0.0.1:7001\0\0\0\x01" "5"s);
+  CHECK(encode({kSender, Register{}}) == "GSP2\0\0\0\x08REGISTER\0\0\0\x0e" "127.0.0.1:7001"s);
+  const auto f = pieces_of(encode({kSender, Unlink{"left", std::nullopt}}));
+  CHECK(f == std::vector<std::string>{"GSP2", "UNLINK", "127.0.0.1:7001", "left", ""});
+}
+
+TEST_CASE("decode refuses a multipart message, naming a version 1 node's for what it is", "[wire]") {
+  const auto one = encode({kSender, Register{}});
+  CHECK(decode(std::vector<std::string_view>{one}).message);
+  CHECK(starts_with(decode(std::vector<std::string_view>{one, ""}).error, "too_many_frames"));
+  // What a version 1 node sends: one field per frame.
+  CHECK(starts_with(decode(std::vector<std::string_view>{"GSP1", "REGISTER", "127.0.0.1:7001"}).error,
+                    "unsupported_version"));
+}
+
+TEST_CASE("decode refuses a length that runs past the end of the frame as truncated", "[wire]") {
+  using namespace std::string_literals;
+  const auto ok = encode({kSender, Register{}});
+  CHECK(starts_with(decode(ok.substr(0, ok.size() - 1)).error, "truncated"));
+  CHECK(starts_with(decode("GSP2\0\0"s).error, "truncated"));
+  CHECK(starts_with(decode("GSP2\xff\xff\xff\xffx"s).error, "field_too_large"));
+  CHECK(starts_with(decode("GSP2\0\0\0\x08REGISTER"s).error, "truncated"));  // no sender
+  CHECK(starts_with(decode(ok + "\0"s).error, "truncated"));  // a stray byte after the last field
 }
 
 TEST_CASE("every message type round-trips through encode and decode", "[wire]") {
@@ -130,8 +164,8 @@ TEST_CASE("every message type round-trips through encode and decode", "[wire]") 
     REQUIRE(b.suggest);
     CHECK(*b.suggest == addr("[fe80::2]:4"));
   }
-  SECTION("UNLINK without a suggestion encodes an empty frame") {
-    const auto frames = encode({kSender, Unlink{"left", std::nullopt}});
+  SECTION("UNLINK without a suggestion encodes an empty field") {
+    const auto frames = pieces_of(encode({kSender, Unlink{"left", std::nullopt}}));
     REQUIRE(frames.size() == 5);
     CHECK(frames[4].empty());
     CHECK_FALSE(std::get<Unlink>(round_trip({kSender, Unlink{"left", std::nullopt}}).body).suggest);
@@ -193,7 +227,8 @@ TEST_CASE("decode refuses any version but 2 as unsupported_version, version 1 in
   CHECK(starts_with(refusal({"GSP1", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
   CHECK(starts_with(refusal({"GSP3", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
   CHECK(starts_with(refusal({"GSP", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
-  CHECK(starts_with(refusal({"GSP20", "REGISTER", "127.0.0.1:7001"}), "unsupported_version"));
+  // The version is exactly the first 4 bytes: "GSP20" is version 2 followed by a malformed field.
+  CHECK_FALSE(decode_strings({"GSP20", "REGISTER", "127.0.0.1:7001"}).message);
 }
 
 TEST_CASE("decode refuses fewer than three frames", "[wire]") {
@@ -281,17 +316,17 @@ TEST_CASE("decode refuses tokens outside [a-z0-9_]{1,64} as bad_field", "[wire]"
   CHECK(starts_with(refusal({"GSP2", "PEER_LIST", "127.0.0.1:7001", "NEW"}), "bad_field"));
 }
 
-TEST_CASE("decode refuses a frame over 65,536 bytes as frame_too_large", "[wire]") {
+TEST_CASE("decode refuses a field over 65,536 bytes as field_too_large", "[wire]") {
   const std::vector<std::string> ok = {"GSP2", "PUBLISH", "127.0.0.1:7001", std::string(65536, 'x')};
   CHECK(decode_strings(ok).message);
   const std::vector<std::string> big = {"GSP2", "PUBLISH", "127.0.0.1:7001", std::string(65537, 'x')};
-  CHECK(starts_with(refusal(big), "frame_too_large"));
+  CHECK(starts_with(refusal(big), "field_too_large"));
 }
 
-TEST_CASE("decode refuses more than 1,030 frames as too_many_frames", "[wire]") {
+TEST_CASE("decode refuses more than 1,028 fields as too_many_fields", "[wire]") {
   std::vector<std::string> frames = {"GSP2", "PEER_LIST", "127.0.0.1:7001", "new"};
   while (frames.size() < 1031) frames.push_back("10.0.0.1:1");
-  CHECK(starts_with(refusal(frames), "too_many_frames"));
+  CHECK(starts_with(refusal(frames), "too_many_fields"));
 }
 
 TEST_CASE("decode refuses a message over 262,144 bytes in all as message_too_large", "[wire]") {
@@ -305,7 +340,7 @@ TEST_CASE("decode refuses a PEER_LIST with more than 1024 addresses", "[wire]") 
   for (int i = 0; i < 1024; ++i) frames.push_back("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":1");
   REQUIRE(decode_strings(frames).message);
   frames.push_back("10.9.9.9:1");
-  REQUIRE(frames.size() <= kMaxFrames);
+  REQUIRE(frames.size() - 1 <= kMaxFields);
   CHECK(starts_with(refusal(frames), "wrong_field_count"));
 }
 
@@ -328,7 +363,7 @@ TEST_CASE("20,000 random and mutated frame vectors never crash and always decode
   const auto samples = sample_encodings();
   const std::vector<std::string_view> known_reasons = {
       "bad_signature",    "unsupported_version", "truncated",         "unknown_type", "wrong_field_count",
-      "frame_too_large",  "too_many_frames",     "message_too_large", "bad_address",  "bad_number",
+      "field_too_large",  "too_many_fields",     "message_too_large", "bad_address",  "bad_number",
       "bad_field"};
   const std::vector<std::string> dictionary = {"GSP2", "GSP2", "REGISTER", "PEER_LIST", "GOSSIP", "UNLINK",
                                                "127.0.0.1:1", "[::1]:2", "new", "known", "0", "-1",
@@ -387,7 +422,7 @@ TEST_CASE("20,000 random and mutated frame vectors never crash and always decode
       REQUIRE(d.error.empty());
       // Whatever decodes re-encodes into something that decodes to the same frames again.
       const auto again = encode(*d.message);
-      const auto d2 = decode_strings(again);
+      const auto d2 = decode(again);
       REQUIRE(d2.message);
       REQUIRE(encode(*d2.message) == again);
     } else {
