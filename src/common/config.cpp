@@ -289,6 +289,9 @@ std::variant<Config, ConfigError> config_from_table(const toml::table& root, con
       return ConfigError{name, at("security.mode"), prefix + "security.key_file", "is required when security.mode is \"curve\""};
     if (c.security.trusted_dir.empty())
       return ConfigError{name, at("security.mode"), prefix + "security.trusted_dir", "is required when security.mode is \"curve\""};
+    if (c.advertised().port == 0)
+      return ConfigError{name, at("node.listen"), prefix + "node.listen",
+                         "port 0 cannot be used in security mode curve: a key speaks for exact addresses"};
   }
   return c;
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,18 @@ std::string addresses_toml(const std::vector<Address>& list) {
 }
 
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+
+// Any key but `allowed` is refused: a .key copied into a trusted directory as a .pub must not load (and
+// so spread its secret), and a misspelt key must not be ignored.
+std::optional<ConfigError> only_keys(const toml::table& t, const fs::path& file, std::initializer_list<std::string_view> allowed) {
+  for (auto&& [k, v] : t) {
+    if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
+    const bool secret = k.str() == "curve_secret" || k.str() == "sign_secret";
+    return ConfigError{file.string(), line_of(v), std::string(k.str()),
+                       secret ? "a public key file must not hold a secret key" : "unknown key"};
+  }
+  return std::nullopt;
+}
 
 // The fields both files share, read into `id`; nullopt when all are fine.
 std::optional<ConfigError> read_common(const toml::table& t, const fs::path& file, PublicIdentity& id) {
@@ -132,8 +145,10 @@ std::string secret_file_text(const SecretIdentity& id) {
 std::variant<PublicIdentity, ConfigError> read_public_identity(const fs::path& file) {
   auto parsed = parse_file(file);
   if (auto* err = std::get_if<ConfigError>(&parsed)) return *err;
+  const auto& t = std::get<toml::table>(parsed);
+  if (auto err = only_keys(t, file, {"addresses", "curve_public", "sign_public"})) return *err;
   PublicIdentity id;
-  if (auto err = read_common(std::get<toml::table>(parsed), file, id)) return *err;
+  if (auto err = read_common(t, file, id)) return *err;
   return id;
 }
 
@@ -141,6 +156,8 @@ std::variant<SecretIdentity, ConfigError> read_secret_identity(const fs::path& f
   auto parsed = parse_file(file);
   if (auto* err = std::get_if<ConfigError>(&parsed)) return *err;
   const auto& t = std::get<toml::table>(parsed);
+  if (auto err = only_keys(t, file, {"addresses", "curve_public", "curve_secret", "sign_public", "sign_secret"}))
+    return *err;
   SecretIdentity id;
   if (auto err = read_common(t, file, id.pub)) return *err;
   const std::string name = file.string();
@@ -160,10 +177,13 @@ std::variant<SecretIdentity, ConfigError> read_secret_identity(const fs::path& f
   const auto stext = sign->value<std::string>();
   if (!stext || !unhex(*stext, id.sign_secret.data(), id.sign_secret.size()))
     return ConfigError{name, line_of(*sign), "sign_secret", "must be 128 hex digits (an Ed25519 secret key)"};
+  // Rebuilt from its seed half: a copy of the public half alone (sk_to_pk) would pass a corrupted seed.
   SignPublicKey pk;
-  crypto_sign_ed25519_sk_to_pk(pk.data(), id.sign_secret.data());
-  if (pk != id.pub.sign_public)
-    return ConfigError{name, line_of(*sign), "sign_secret", "does not belong to sign_public"};
+  SignSecretKey rebuilt;
+  crypto_sign_seed_keypair(pk.data(), rebuilt.data(), id.sign_secret.data());
+  const bool matches = pk == id.pub.sign_public && rebuilt == id.sign_secret;
+  sodium_memzero(rebuilt.data(), rebuilt.size());
+  if (!matches) return ConfigError{name, line_of(*sign), "sign_secret", "does not belong to sign_public"};
 
   struct stat st{};
   if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
@@ -171,13 +191,15 @@ std::variant<SecretIdentity, ConfigError> read_secret_identity(const fs::path& f
   return id;
 }
 
-std::string write_identity(const SecretIdentity& id, const fs::path& out) {
+std::string write_identity(const SecretIdentity& id, const fs::path& out, bool overwrite) {
   const fs::path key = fs::path(out.string() + ".key");
   const fs::path pub = fs::path(out.string() + ".pub");
   std::error_code ec;
   if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
   // Created 0600 from the start, so the secret is never readable by others, not even briefly.
-  const int fd = ::open(key.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  // Never over an existing key by accident: that would lock its node out of every trust store.
+  const int fd = ::open(key.c_str(), O_WRONLY | O_CREAT | (overwrite ? O_TRUNC : O_EXCL), 0600);
+  if (fd < 0 && errno == EEXIST) return key.string() + " exists (--force replaces it)";
   if (fd < 0) return "cannot write " + key.string() + ": " + std::strerror(errno);
   const std::string text = secret_file_text(id);
   const bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());

@@ -48,6 +48,7 @@ std::variant<PublicIdentity, ConfigError> read_public_identity(const std::filesy
 std::variant<SecretIdentity, ConfigError> read_secret_identity(const std::filesystem::path& file);
 
 // Writes DIR/NAME.key (mode 0600) and DIR/NAME.pub for `out` = DIR/NAME. Returns an error text, or "".
-std::string write_identity(const SecretIdentity& id, const std::filesystem::path& out);
+// An existing .key is an error unless `overwrite`.
+std::string write_identity(const SecretIdentity& id, const std::filesystem::path& out, bool overwrite = false);
 
 }  // namespace gossip

@@ -40,8 +40,11 @@ void NodeLoop::answer_zap() {
     auto in = net::receive(zap, false, 16);
     if (!in) return;
     const auto d = decide_zap(shell_.credentials()->trust, in->views());
-    if (!d.reply.empty()) net::send(zap, d.reply);
-    if (d.accepted) continue;
+    net::send(zap, d.reply);
+    if (d.accepted) {
+      authenticated_.insert(d.key);
+      continue;
+    }
     // An outsider may try thousands of times a second: a line a second, with a count, is enough.
     const auto t = Clock::now();
     if (t < next_zap_log_) {
@@ -59,19 +62,38 @@ void NodeLoop::answer_zap() {
   }
 }
 
-void NodeLoop::check_trust(TimePoint now) {
+void NodeLoop::log_unlogged_refusals() {
+  if (zap_unlogged_ == 0) return;
+  shell_.log().event("connections_refused").kv("count", zap_unlogged_);
+  zap_unlogged_ = 0;
+}
+
+bool NodeLoop::check_trust(TimePoint now) {
   next_trust_check_ = now + trust_interval_;
+  if (zap_unlogged_ > 0 && now >= next_zap_log_) log_unlogged_refusals();  // the end of a flood is counted too
   const auto revoked = shell_.reload_trust(wall_micros());
-  if (revoked.empty()) return;
-  for (auto it = dealers_.begin(); it != dealers_.end();) {
-    if (std::find(revoked.begin(), revoked.end(), it->second.server_key) != revoked.end()) {
+  if (revoked.empty()) return true;
+  bool connected_to_us = false;
+  std::vector<Address> addresses;
+  for (const auto& member : revoked) {
+    connected_to_us = connected_to_us || authenticated_.count(member.curve_public) != 0;
+    addresses.insert(addresses.end(), member.addresses.begin(), member.addresses.end());
+    for (auto it = dealers_.begin(); it != dealers_.end();) {
+      if (it->second.server_key != member.curve_public) {
+        ++it;
+        continue;
+      }
       shell_.log().event("connection_closed").kv("to", it->first.second).kv("reason", "key_revoked");
       it = dealers_.erase(it);
-    } else {
-      ++it;
     }
   }
-  shell_.rebind_servers(wall_micros());
+  const auto t = Clock::now();
+  node_.revoked(addresses, Now{t, wall_micros()}, effects_);
+  carry_out({}, wall_micros());
+  // Rebinding drops every inbound connection, honest ones too: only when a revoked key has one.
+  if (!connected_to_us) return true;
+  authenticated_.clear();
+  return shell_.rebind_servers(wall_micros());
 }
 
 bool NodeLoop::send(Socket via, const Address& to, std::string_view frame, ReplyPath reply) {
@@ -119,7 +141,7 @@ void NodeLoop::carry_out(ReplyPath reply, std::uint64_t wall_us) {
                                                  keys ? keys->server_key : std::string()});
                        } catch (const zmq::error_t& e) {
                          // Out of sockets or descriptors: the sends to it fail and are reported as such.
-                         shell_.log().event("socket_error").kv("during", "open").kv("error", e.what());
+                         shell_.log().event("socket_error").kv("during", "open").kv("to", o.to).kv("error", e.what());
                        }
                      },
                      [&](Close& c) { dealers_.erase({c.via, c.to}); },
@@ -217,6 +239,7 @@ int NodeLoop::run() {
       if (const auto sig = shell_.signals().take()) {
         for (auto& [key, d] : dealers_) d.socket.set(zmq::sockopt::linger, kStopLingerMs);
         const auto t = now();
+        log_unlogged_refusals();
         node_.stop(*sig, t, effects_);
         carry_out({}, t.wall_us);
         shell_.log().flush();
@@ -235,7 +258,10 @@ int NodeLoop::run() {
                                                          : dealer(kind, who);
       if (socket) read(kind, who, *socket);  // a DEALER may have been closed earlier in this pass
     }
-    if (next_trust_check_ <= Clock::now()) check_trust(Clock::now());
+    if (next_trust_check_ <= Clock::now() && !check_trust(Clock::now())) {
+      shell_.log().flush();
+      return 1;  // no inbox: nothing more can arrive
+    }
     // Timers last: every message that had arrived has been handled.
     if (node_.next_deadline() <= Clock::now()) {
       const auto t = now();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <utility>
@@ -52,7 +53,9 @@ class NodeLoop {
   zmq::socket_t* dealer(Socket via, const Address& to);
   void poll(TimePoint deadline);
   void answer_zap();
-  void check_trust(TimePoint now);
+  // Returns false when the node cannot go on (its ROUTERs could not be bound again).
+  bool check_trust(TimePoint now);
+  void log_unlogged_refusals();
   // Curve mode: why a message from the connection authenticated as `key` is refused, or "".
   std::string_view refusal(std::string_view key, const Address& sender) const;
 
@@ -64,6 +67,7 @@ class NodeLoop {
   Millis trust_interval_{1000};
   TimePoint next_zap_log_{};         // refused handshakes are logged at most once a second...
   std::uint64_t zap_unlogged_ = 0;   // ...with a count of those left out
+  std::set<std::string> authenticated_;  // keys ZAP let in since the ROUTERs were last bound
   Effects effects_;                // reused for every input
   std::vector<Failure> failures_;  // sends refused while carrying out effects_, reported afterwards
   std::vector<zmq::pollitem_t> items_;

@@ -70,7 +70,7 @@ std::optional<net::CurveClient> NodeShell::client_keys(const Address& to) const 
   return net::CurveClient{credentials_->self.pub.curve_public, credentials_->self.curve_secret, owner->curve_public};
 }
 
-std::vector<std::string> NodeShell::reload_trust(std::uint64_t wall_us) {
+std::vector<PublicIdentity> NodeShell::reload_trust(std::uint64_t wall_us) {
   if (!credentials_) return {};
   auto print = trusted_dir_fingerprint(trusted_dir_);
   if (print == trust_fingerprint_) return {};
@@ -82,7 +82,8 @@ std::vector<std::string> NodeShell::reload_trust(std::uint64_t wall_us) {
     return {};
   }
   auto& fresh = std::get<TrustStore>(loaded);
-  auto revoked = fresh.revoked_since(credentials_->trust);
+  std::vector<PublicIdentity> revoked;
+  for (const auto& key : fresh.revoked_since(credentials_->trust)) revoked.push_back(*credentials_->trust.by_curve_key(key));
   const std::size_t before = credentials_->trust.size();
   credentials_->trust = std::move(fresh);
   log_->write(LogEvent("trust_reloaded")

@@ -47,10 +47,11 @@ class NodeShell {
   std::optional<net::CurveClient> client_keys(const Address& to) const;
 
   // Curve mode: re-reads trusted_dir when its contents changed. Logs `trust_reloaded` (or
-  // `trust_error`, keeping the old store) and returns the keys no longer trusted.
-  std::vector<std::string> reload_trust(std::uint64_t wall_us);
+  // `trust_error`, keeping the old store) and returns the members no longer trusted.
+  std::vector<PublicIdentity> reload_trust(std::uint64_t wall_us);
   // Closes and binds the ROUTERs again: the one way libzmq offers to end connections a ROUTER accepted
-  // (those of a revoked key). Honest clients reconnect on their own. Returns false and logs on failure.
+  // (those of a revoked key). Honest clients reconnect on their own, but what was in flight on their
+  // connections is lost. Returns false and logs on failure (the node then cannot go on).
   bool rebind_servers(std::uint64_t wall_us);
 
   NodeShell() = default;  // for open() only

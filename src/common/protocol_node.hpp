@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/address.hpp"
 #include "common/clock.hpp"
@@ -44,6 +45,9 @@ class ProtocolNode {
   // Every timer that is due. REQUIRES now >= next_deadline(). The caller hands over everything that has
   // arrived first, so that a node that was not running judges no timeout before reading its input.
   virtual void tick(Now now, Effects& out) = 0;
+  // Curve mode: these addresses' key was removed from the trust store; the shell has closed our
+  // connections to them and refuses what they send. The node forgets them as it would a dead node.
+  virtual void revoked(const std::vector<Address>& addresses, Now now, Effects& out) = 0;
   // The earliest time tick() has something to do; TimePoint::max() for never.
   virtual TimePoint next_deadline() const = 0;
   // A stop signal: the last effects (LEAVE, final log lines). Nothing is called after it.

@@ -6,9 +6,11 @@ namespace gossip {
 
 ZapDecision decide_zap(const TrustStore& trust, const std::vector<std::string_view>& request) {
   ZapDecision d;
-  // RFC 27: version "1.0", request id, domain, address, identity, mechanism, credentials.
+  // RFC 27: version "1.0", request id, domain, address, identity, mechanism, credentials. Even a request
+  // we cannot read gets an answer: the ZAP socket is a REP and would stall every later handshake.
   if (request.size() < 6 || request[0] != "1.0") {
     d.reason = "malformed_zap_request";
+    d.reply = {"1.0", request.size() > 1 ? std::string(request[1]) : std::string(), "400", d.reason, "", ""};
     return d;
   }
   d.client_ip = std::string(request[3]);

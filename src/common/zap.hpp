@@ -16,7 +16,7 @@ inline constexpr std::string_view kZapEndpoint = "inproc://zeromq.zap.01";
 inline constexpr std::string_view kZapDomain = "gossip";
 
 struct ZapDecision {
-  std::vector<std::string> reply;  // the frames to send back (empty: the request was malformed)
+  std::vector<std::string> reply;  // the frames to send back (always some: a REP socket must answer)
   bool accepted = false;
   std::string reason;              // why a connection was refused ("untrusted_key", ...)
   std::string client_ip;           // the request's address field

@@ -35,9 +35,10 @@ int usage(std::ostream& os, int code) {
         "      Prints a reply's version and fields, one `frame: ...` line each, if one comes within the\n"
         "      timeout. With --repeat N, sends N messages, %n in an argument standing for the message's\n"
         "      number (1..N), then reads answers until none has come for 1 s.\n"
-        "  gossip-ctl keygen --out DIR/NAME --address IP:PORT [--address IP:PORT ...]\n"
+        "  gossip-ctl keygen --out DIR/NAME --address IP:PORT [--address IP:PORT ...] [--force]\n"
         "      Write DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub (public; copy it into every member's\n"
-        "      security.trusted_dir) for a member that speaks for these addresses.\n"
+        "      security.trusted_dir) for a member that speaks for these addresses (a peer's: its inbox,\n"
+        "      and its control endpoint, so tools find its key by either). --force replaces a .key.\n"
         "Options of publish and send against a node in security mode curve:\n"
         "  --key FILE          this client's .key; its first address is the sender of what it sends\n"
         "  --server-key FILE   the target node's .pub (or --trusted-dir DIR: find it there by address)\n"
@@ -62,8 +63,13 @@ std::optional<gossip::net::Incoming> await_reply(zmq::socket_t& s, std::chrono::
 int keygen(int argc, char** argv) {
   std::string out;
   std::vector<gossip::Address> addresses;
+  bool force = false;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--force") {
+      force = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::cerr << "gossip-ctl: " << arg << " needs a value\n";
       return usage(std::cerr, 2);
@@ -90,7 +96,7 @@ int keygen(int argc, char** argv) {
     return usage(std::cerr, 2);
   }
   const auto id = gossip::generate_identity(std::filesystem::path(out).filename().string(), addresses);
-  if (const auto err = gossip::write_identity(id, out); !err.empty()) {
+  if (const auto err = gossip::write_identity(id, out, force); !err.empty()) {
     std::cerr << "gossip-ctl: " << err << "\n";
     return 1;
   }

@@ -307,6 +307,12 @@ void Peer::report_dead(const Address& peer, int misses, Now now, Effects& out) {
   apply(overlay_.drop(peer, "dead", now.mono), now, out);
 }
 
+// A revoked member can no longer reach us nor we it: its link is as good as dead, but no one need report
+// it (every member's trust store loses it the same way, the seeds' included).
+void Peer::revoked(const std::vector<Address>& addresses, Now now, Effects& out) {
+  for (const auto& a : addresses) apply(overlay_.drop(a, "key_revoked", now.mono), now, out);
+}
+
 // ---- timers and stopping ------------------------------------------------------------------------------
 
 TimePoint Peer::next_deadline() const {

@@ -20,6 +20,8 @@ void Seed::receive(const Arrival& in, Now now, Effects& out) {
     // A seed asks nothing of anyone, so nothing should come back on its DEALERs.
     return log_bad_message(out, in.remote.to_string(), "unexpected_type: " + std::string(wire::type_name(m.body)));
   }
+  // Only a forgery names us: a REGISTER in our name would put the seed on its own list.
+  if (m.sender == self_) return log_bad_message(out, m.sender.to_string(), "sender_is_self");
   if (std::holds_alternative<wire::Register>(m.body)) {
     on_register(m.sender, now, out);
   } else if (const auto* dead = std::get_if<wire::DeadNode>(&m.body)) {
@@ -73,6 +75,12 @@ void Seed::refused(std::string_view from, std::string_view reason, Effects& out)
 
 void Seed::send_failed(Socket, const Address& to, std::string_view type, Effects& out) {
   out.log("send_failed").kv("to", to).kv("type", type);
+}
+
+// A revoked member's addresses leave the list at once: newcomers must not be sent to them.
+void Seed::revoked(const std::vector<Address>& addresses, Now, Effects& out) {
+  for (const auto& a : addresses)
+    if (registry_.leave(a)) out.log("peer_removed").kv("peer", a).kv("reason", "key_revoked");
 }
 
 void Seed::tick(Now now, Effects& out) {

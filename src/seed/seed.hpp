@@ -23,6 +23,7 @@ class Seed final : public ProtocolNode {
   void refused(std::string_view from, std::string_view reason, Effects& out) override;
   void send_failed(Socket via, const Address& to, std::string_view type, Effects& out) override;
   void tick(Now now, Effects& out) override;
+  void revoked(const std::vector<Address>& addresses, Now now, Effects& out) override;
   TimePoint next_deadline() const override;
   void stop(int signal, Now now, Effects& out) override;
 

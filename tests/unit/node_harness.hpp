@@ -77,6 +77,7 @@ class NodeHarness {
     node_.tick(when(), out_);
   }
   void stop(int signal = 15) { node_.stop(signal, when(), out_); }
+  void revoked(const std::vector<Address>& addresses) { node_.revoked(addresses, when(), out_); }
   void send_failed(Socket via, const Address& to, std::string_view type) { node_.send_failed(via, to, type, out_); }
 
   const std::vector<Effect>& effects() const { return out_.list(); }

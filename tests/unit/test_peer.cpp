@@ -390,6 +390,20 @@ TEST_CASE("a neighbour that passes on only forgeries is no more alive than a sil
   CHECK(j.h.logs("dead_detected").size() == 1);
 }
 
+TEST_CASE("a revoked neighbour is dropped at once and not reported to the seeds", "[peer]") {
+  JoinedPeer j;
+  j.link(peer_at(5));
+  j.link(peer_at(6));
+  j.h.clear();
+  j.h.revoked({peer_at(5), peer_at(9)});
+  CHECK_FALSE(j.peer.overlay().is_neighbour(peer_at(5)));
+  CHECK(j.peer.overlay().is_neighbour(peer_at(6)));
+  const auto down = j.h.logs("neighbour_down");
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].get("reason") == "key_revoked");
+  CHECK(j.h.sent<wire::DeadNode>(Socket::kSeed).empty());
+}
+
 TEST_CASE("without signing, unsigned messages are taken as version 1 took them", "[peer][sign]") {
   JoinedPeer j;
   j.link(peer_at(5));

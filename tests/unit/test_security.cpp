@@ -84,6 +84,22 @@ TEST_CASE("keygen's files read back as the same identity; the .key is mode 0600 
   CHECK(std::get<SecretIdentity>(sec).sign_secret == id.sign_secret);
 }
 
+TEST_CASE("a .key copied in as a .pub is refused, and keygen never overwrites a key by accident", "[keys]") {
+  TempDir dir;
+  const auto a = generate_identity("a", {addr("127.0.0.1:7001")});
+  write(dir.path / "a.pub", secret_file_text(a));
+  const auto r = read_public_identity(dir.path / "a.pub");
+  REQUIRE(std::holds_alternative<ConfigError>(r));
+  CHECK(std::get<ConfigError>(r).reason == "a public key file must not hold a secret key");
+
+  REQUIRE(write_identity(a, dir.path / "n").empty());
+  const auto b = generate_identity("b", {addr("127.0.0.1:7002")});
+  CHECK(write_identity(b, dir.path / "n").find("exists") != std::string::npos);
+  CHECK(std::get<SecretIdentity>(read_secret_identity(dir.path / "n.key")).curve_secret == a.curve_secret);
+  REQUIRE(write_identity(b, dir.path / "n", true).empty());
+  CHECK(std::get<SecretIdentity>(read_secret_identity(dir.path / "n.key")).curve_secret == b.curve_secret);
+}
+
 TEST_CASE("a key file is refused with its file, line, key and reason", "[keys]") {
   TempDir dir;
   const auto a = generate_identity("a", {addr("127.0.0.1:7001")});
@@ -126,6 +142,13 @@ TEST_CASE("a key file is refused with its file, line, key and reason", "[keys]")
     CHECK(refusal(bad).key == "curve_public");
   }
   SECTION("a missing field") { CHECK(refusal("addresses = [\"127.0.0.1:1\"]\n").reason == "is required"); }
+  SECTION("a corrupted seed half of the signing key, though its public half is right") {
+    auto bad = text;
+    const auto at = bad.find("sign_secret = \"") + 15;
+    bad[at] = bad[at] == '0' ? '1' : '0';
+    CHECK(refusal(bad).key == "sign_secret");
+  }
+  SECTION("an unknown key") { CHECK(refusal(text + "curve_secrett = \"x\"\n").reason == "unknown key"); }
   SECTION("a secret readable by others") {
     write(key, text);
     ::chmod(key.c_str(), 0644);
@@ -231,7 +254,8 @@ TEST_CASE("ZAP lets in a trusted CURVE key, naming it as the User-Id, and nobody
   CHECK(decide_zap(t, views(request("gossip", "CURVE", {"short"}))).reason == "not_curve");
   const auto junk = decide_zap(t, views({"2.0", "x"}));
   CHECK_FALSE(junk.accepted);
-  CHECK(junk.reply.empty());
+  // Still answered (a REP socket that does not answer stalls every later handshake), and refused.
+  CHECK(junk.reply == std::vector<std::string>{"1.0", "x", "400", "malformed_zap_request", "", ""});
 }
 
 // ---- signed origins --------------------------------------------------------------------------------------
@@ -318,6 +342,12 @@ TEST_CASE("[security] is checked like every other section", "[config]") {
   CHECK(error("[security]\nmode = \"curve\"\n").key == "security.key_file");
   CHECK(error("[security]\nmode = \"curve\"\nkey_file = \"k.key\"\n").key == "security.trusted_dir");
   CHECK(error("[security]\nsign_origins = 1\n").key == "security.sign_origins");
+  const auto any_port = parse_config("[node]\nlisten = \"127.0.0.1:0\"\nseeds = [\"127.0.0.1:7000\"]\n"
+                                     "[security]\nmode = \"curve\"\nkey_file = \"k\"\ntrusted_dir = \"t\"\n",
+                                     "n.toml", Role::kPeer);
+  REQUIRE(std::holds_alternative<ConfigError>(any_port));
+  CHECK(std::get<ConfigError>(any_port).key == "node.listen");
+  CHECK(std::get<ConfigError>(any_port).line == 2);
   CHECK(error("[security]\nkeyfile = \"x\"\n").reason == "unknown key");
   const auto off = std::get<Config>(parse_config(
       node + "[security]\nmode = \"curve\"\nkey_file = \"k\"\ntrusted_dir = \"t\"\nsign_origins = false\n", "n.toml",

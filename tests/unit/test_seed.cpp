@@ -155,3 +155,28 @@ TEST_CASE("a PEER_LIST names at most seed.peer_list_max peers", "[seed]") {
   REQUIRE(lists.size() == 1);
   CHECK(lists[0].peers.size() == 5);
 }
+
+TEST_CASE("a message in the seed's own name is refused: it never lists itself", "[seed]") {
+  OneSeed s;
+  s.h.clear();
+  s.h.inbox(seed_at(1), wire::Register{});
+  const auto bad = s.h.logs("bad_message");
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0].get("reason") == "sender_is_self");
+  CHECK(s.seed.registry().size() == 0);
+  CHECK(s.h.sent<wire::PeerList>(Socket::kInbox).empty());
+}
+
+TEST_CASE("a revoked member's addresses leave the seed's list at once", "[seed]") {
+  OneSeed s;
+  s.registers(peer_at(1));
+  s.registers(peer_at(2));
+  s.h.clear();
+  s.h.revoked({peer_at(2), peer_at(9)});  // 9 was never registered: nothing to say about it
+  CHECK(s.seed.registry().contains(peer_at(1)));
+  CHECK_FALSE(s.seed.registry().contains(peer_at(2)));
+  const auto removed = s.h.logs("peer_removed");
+  REQUIRE(removed.size() == 1);
+  CHECK(removed[0].get("peer") == peer_at(2).to_string());
+  CHECK(removed[0].get("reason") == "key_revoked");
+}
