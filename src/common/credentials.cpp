@@ -15,9 +15,10 @@ std::optional<ConfigError> check_speaks_for(const Config& cfg, const SecretIdent
 std::variant<Credentials, ConfigError> load_credentials(const Config& cfg) {
   auto self = read_secret_identity(cfg.security.key_file);
   if (auto* err = std::get_if<ConfigError>(&self)) return *err;
+  auto print = trusted_dir_fingerprint(cfg.security.trusted_dir);
   auto trust = TrustStore::load(cfg.security.trusted_dir);
   if (auto* err = std::get_if<ConfigError>(&trust)) return *err;
-  Credentials c{std::get<SecretIdentity>(std::move(self)), std::get<TrustStore>(std::move(trust))};
+  Credentials c{std::get<SecretIdentity>(std::move(self)), std::get<TrustStore>(std::move(trust)), std::move(print)};
   const Address advertised = cfg.advertised();
   if (advertised.port != 0)
     if (auto err = check_speaks_for(cfg, c.self, advertised)) return *err;

@@ -14,6 +14,9 @@ namespace gossip {
 struct Credentials {
   SecretIdentity self;
   TrustStore trust;
+  // trusted_dir as it was just before `trust` was read from it: a file added after that point changes
+  // the fingerprint, so the first re-read picks it up (computed after the read, it could be missed).
+  std::string trust_fingerprint;
 };
 
 // REQUIRES: cfg.security.curve(). Checks: both load; the key names the node's advertised address (when

@@ -32,7 +32,7 @@ std::unique_ptr<NodeShell> NodeShell::open(const Config& cfg, std::string_view k
     shell->zap_->set(zmq::sockopt::linger, 0);
     shell->zap_->bind(std::string(kZapEndpoint));
     shell->trusted_dir_ = cfg.security.trusted_dir;
-    shell->trust_fingerprint_ = trusted_dir_fingerprint(shell->trusted_dir_);
+    shell->trust_fingerprint_ = shell->credentials_->trust_fingerprint;
   }
   shell->inbox_at_ = cfg.node.listen;
   shell->control_at_ = cfg.node.control;
