@@ -90,12 +90,6 @@ def free_port():
     return free_port_on("127.0.0.1")
 
 
-def split_addr(addr):
-    """"IP:port" or "[v6]:port" -> (ip as written, int port)."""
-    ip, _, port = addr.rpartition(":")
-    return ip, int(port)
-
-
 def parse_checked(raw):
     """A log line parsed strictly (a node must never write a malformed one), its bytes kept as "_raw"."""
     try:
@@ -201,7 +195,7 @@ class Cluster:
 
     def _claimed_ports(self):
         """Ports some member's key speaks for (curve mode): not to be handed to a new node."""
-        return {split_addr(a)[1] for a in self.keyring.claimed()} if self.keyring else set()
+        return self.keyring.claimed_ports() if self.keyring else set()
 
     def secure(self, name, node, sections):
         """The sections a node is started with: in curve mode, port 0 in node.listen / node.control replaced
@@ -212,41 +206,13 @@ class Cluster:
             return sections
         if self.keyring is None:
             raise TestFailure("security mode curve needs %s to make keys" % self.bin("gossip-ctl"))
-        keys = dict(sections.get("node", {}))
-        taken = self._claimed_ports()
-        node.picked = False
-        for key in ("listen", "control"):
-            if key in keys and keys[key]:
-                ip, port = split_addr(keys[key])
-                if port == 0:
-                    port = free_port_on(ip, avoid=taken)
-                    taken.add(port)
-                    keys[key] = "%s:%d" % (ip, port)
-                    node.picked = True
-        addresses = [keys.get("advertise") or keys["listen"]] + ([keys["control"]] if keys.get("control") else [])
-        member = self.keyring.member(name, addresses)
-        self._await_trust()
-        node.keyed = True
-        return merge(sections, {"node": keys}, self.keyring.section(member))
-
-    def _await_trust(self):
-        """Waits until every running node that reads the trusted dir has read as many keys as it now holds
-        (their `security` and `trust_reloaded` lines say trusted=N). Gives up quietly after TRUST_WAIT_S."""
-        want = len([f for f in os.listdir(self.keyring.trusted_dir) if f.endswith(".pub")])
-
-        def knows(n):
-            counts = [l["trusted"] for l in n.lines() if l.get("event") in ("security", "trust_reloaded")]
-            return counts and int(counts[-1]) >= want
-
-        deadline = time.monotonic() + TRUST_WAIT_S
-        behind = [n for n in self.nodes if n.keyed and n.alive()]
-        while behind and time.monotonic() < deadline:
-            behind = [n for n in behind if n.alive() and not knows(n)]
-            if behind:
-                time.sleep(0.01)
+        sections, node.picked = self.keyring.secure(name, sections)
+        behind = self.keyring.await_trust([n for n in self.nodes if n.keyed], TRUST_WAIT_S)
         if behind:
             print("  (%s had not read the trusted dir's %d keys after %.0f s; starting anyway)"
-                  % (", ".join(map(repr, behind)), want, TRUST_WAIT_S))
+                  % (", ".join(map(repr, behind)), self.keyring.trusted_count(), TRUST_WAIT_S))
+        node.keyed = True
+        return sections
 
     # -- starting --------------------------------------------------------------------------------------
 

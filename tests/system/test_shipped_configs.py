@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from toolkit.local_nodes import LogTail, start_process, stop_processes  # noqa: E402
+from toolkit.local_nodes import LogTail, free_port, start_process, stop_processes  # noqa: E402
 
 SECURITY_MODES = "curve"  # the shipped configs are curve; mode none needs no keys to walk through
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,7 +45,7 @@ def walk(c, commands):
     shutil.copytree(os.path.join(REPO, "config"), os.path.join(root, "config"))
     ports = {}
     for shipped in SHIPPED_PORTS:
-        ports[shipped] = h.free_port_on("127.0.0.1", avoid=set(ports.values()))
+        ports[shipped] = free_port("127.0.0.1", avoid=set(ports.values()))
 
     def localise(text):
         for shipped, port in ports.items():

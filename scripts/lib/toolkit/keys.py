@@ -10,6 +10,10 @@ key. Standard library only; runs on any Python 3.8+.
 import os
 import shutil
 import subprocess
+import time
+
+from toolkit.local_nodes import free_port
+from toolkit.node_config import merge
 
 KEYGEN_TIMEOUT_S = 30
 
@@ -86,8 +90,8 @@ def security_section(key_file, trusted_dir, **extra):
 class Keyring:
     """The keys of one cluster run on this machine: every member's pair in keys_dir, every .pub in one
     trusted_dir that all the cluster's nodes read. A node restarted at the same addresses gets its old key
-    back (a restart keeps its identity, and two keys may not claim one address); `claimed()` tells the
-    addresses taken, so a new node is not given a dead one's port."""
+    back (a restart keeps its identity, and two keys may not claim one address); a new node is not given a
+    port some key already names. For the system tests and the benchmarks, whose nodes are LocalNodes."""
 
     def __init__(self, ctl, keys_dir, trusted_dir, **security_extra):
         self.ctl = ctl                    # the gossip-ctl binary that makes the keys
@@ -111,6 +115,55 @@ class Keyring:
         """Every address some member's key speaks for."""
         return {a for m in self.members.values() for a in m.addresses}
 
+    def claimed_ports(self):
+        """The ports of those addresses: not to be handed to a new node on any IP."""
+        return {int(a.rpartition(":")[2]) for a in self.claimed()}
+
     def section(self, member):
         """The [security] table for a node with this member's key, as {"security": {...}}."""
         return security_section(member.key_file, self.trusted_dir, **self.extra)
+
+    def secure(self, name, sections):
+        """A node's config sections ({section: {key: value}}, node_config.merge's form) made ready for mode
+        curve: port 0 in node.listen / node.control becomes a free port no key names yet, the node gets a
+        key pair for its exact addresses (node.advertise or node.listen, then node.control) and a [security]
+        table. Returns (sections, picked): picked is True when a port was chosen here, so that a start
+        that failed to bind it may be retried with secure() again. Raises KeygenError or OSError."""
+        keys = dict(sections.get("node", {}))
+        taken = self.claimed_ports()
+        picked = False
+        for key in ("listen", "control"):
+            if keys.get(key):
+                ip, _, port = keys[key].rpartition(":")
+                if int(port) == 0:
+                    port = free_port(ip, avoid=taken)
+                    taken.add(port)
+                    keys[key] = "%s:%d" % (ip, port)
+                    picked = True
+        addresses = [keys.get("advertise") or keys["listen"]] + ([keys["control"]] if keys.get("control") else [])
+        member = self.member(name, addresses)
+        return merge(sections, {"node": keys}, self.section(member)), picked
+
+    def trusted_count(self):
+        """How many .pub files trusted_dir holds now."""
+        return len([f for f in os.listdir(self.trusted_dir) if f.endswith(".pub")])
+
+    def await_trust(self, nodes, timeout_s, poll_s=0.01):
+        """Waits until each of these running nodes (LocalNodes that read trusted_dir) has read every key
+        trusted_dir now holds: its last `security` or `trust_reloaded` line says trusted=N with N at least
+        that many. A node learns a newcomer within its trust_reload_interval_ms; starting the newcomer
+        before that would have its first handshakes refused. Returns the nodes still behind at the deadline
+        ([] when all caught up); nodes that exit meanwhile are not waited for."""
+        want = self.trusted_count()
+
+        def knows(n):
+            counts = [l.get("trusted") for l in n.log.read() if l.get("event") in ("security", "trust_reloaded")]
+            return bool(counts) and counts[-1].isdigit() and int(counts[-1]) >= want
+
+        deadline = time.monotonic() + timeout_s
+        behind = [n for n in nodes if n.alive()]
+        while True:
+            behind = [n for n in behind if n.alive() and not knows(n)]
+            if not behind or time.monotonic() >= deadline:
+                return behind
+            time.sleep(poll_s)
