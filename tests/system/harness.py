@@ -206,8 +206,10 @@ class Cluster:
             return sections
         if self.keyring is None:
             raise TestFailure("security mode curve needs %s to make keys" % self.bin("gossip-ctl"))
+        keyed = [n for n in self.nodes if n.keyed]
+        self.keyring.await_first_read(keyed, TRUST_WAIT_S)  # no new .pub while a node is starting (see there)
         sections, node.picked = self.keyring.secure(name, sections)
-        behind = self.keyring.await_trust([n for n in self.nodes if n.keyed], TRUST_WAIT_S)
+        behind = self.keyring.await_trust(keyed, TRUST_WAIT_S)
         if behind:
             print("  (%s had not read the trusted dir's %d keys after %.0f s; starting anyway)"
                   % (", ".join(map(repr, behind)), self.keyring.trusted_count(), TRUST_WAIT_S))

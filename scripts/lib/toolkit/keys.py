@@ -144,6 +144,20 @@ class Keyring:
         member = self.member(name, addresses)
         return merge(sections, {"node": keys}, self.section(member)), picked
 
+    def await_first_read(self, nodes, timeout_s, poll_s=0.01):
+        """Waits until each of these running nodes has logged its `security` line, i.e. has loaded the
+        trusted dir at start and noted what it held. Call it before putting a new .pub there: a .pub copied
+        while a node is between those two steps is not loaded until the folder changes again (a race in the
+        node's start-up: it loads the trust store first, notes the folder's state afterwards). Returns the
+        nodes still starting at the deadline."""
+        deadline = time.monotonic() + timeout_s
+        behind = [n for n in nodes if n.alive()]
+        while True:
+            behind = [n for n in behind if n.alive() and not any(l.get("event") == "security" for l in n.log.read())]
+            if not behind or time.monotonic() >= deadline:
+                return behind
+            time.sleep(poll_s)
+
     def trusted_count(self):
         """How many .pub files trusted_dir holds now."""
         return len([f for f in os.listdir(self.trusted_dir) if f.endswith(".pub")])
