@@ -9,8 +9,9 @@ scripts/bench.
 Security modes: every run is in one mode, main()'s `--security curve|none` (default curve); a test reads it
 as cluster.security. In curve mode every node gets its own key for its exact addresses (so the harness picks
 concrete ports where a test says port 0, and retries on a bind race), its .pub goes into the Cluster's one
-trusted dir before it starts, and Cluster.ctl() speaks as a member (the operator key, 127.0.0.1:1). A test
-whose overrides have a "security" section sets up its own security: the harness adds none to that node.
+trusted dir before it starts, and Cluster.ctl() speaks to those nodes as a member (the operator key,
+127.0.0.1:1). A test whose overrides have a "security" section sets up its own security: the harness adds
+none to that node, and ctl() adds no key for it.
 A test file may declare the modes it runs in with a top-level line the CMake glob reads too:
     SECURITY_MODES = "curve"          (or "none"; "any" = starts no node, run once; absent = "curve none")
 What it is not: a product model. Tests state their expectations themselves; this module only observes.
@@ -298,12 +299,14 @@ class Cluster:
         for n in nodes or self.nodes:
             check(n.alive(), "%s (pid %d) is not running (status %s)" % (n, n.pid, n.proc.poll()))
 
-    def ctl(self, *args, timeout=30, input_bytes=None):
+    def ctl(self, *args, timeout=30, input_bytes=None, as_member=True):
         """Runs gossip-ctl; returns CompletedProcess with bytes stdout/stderr. In curve mode `publish` and
-        `send` go as the operator (--key, --trusted-dir) unless the test passes a key option itself."""
+        `send` to a node the harness gave a key go as the operator (--key, --trusted-dir), unless the test
+        passes a key option itself or as_member=False (a client without a key)."""
         argv = [str(a) for a in args]
-        if (self.operator and argv[:1] in (["publish"], ["send"])
-                and not {"--key", "--server-key", "--trusted-dir"} & set(argv)):
+        to = argv[argv.index("--to") + 1] if "--to" in argv[:-1] else None
+        if (as_member and self.operator and argv[:1] in (["publish"], ["send"])
+                and to in self.keyring.claimed() and not {"--key", "--server-key", "--trusted-dir"} & set(argv)):
             argv[1:1] = ["--key", self.operator.key_file, "--trusted-dir", self.keyring.trusted_dir]
         return subprocess.run([self.bin("gossip-ctl")] + argv, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, input=input_bytes, timeout=timeout)
