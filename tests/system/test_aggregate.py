@@ -25,6 +25,7 @@ AGGREGATE = os.path.join(ROOT, "scripts", "aggregate")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "aggregate")
 NO_PICTURES = ["--plot-python", "none", "--graphviz", "none"]
 TESTS = []
+SECURITY_MODES = "any"  # no node is started: one run, as system.test_aggregate
 
 
 def test(fn):

@@ -1,6 +1,11 @@
 """Untrusted input: random bytes on the raw TCP port and well-formed ZeroMQ messages with bad content
 (sent with gossip-ctl). The seed and the peer log `bad_message` with the right reason, keep running, and
-still work afterwards: a new peer registers with the seed and links with the peer."""
+still work afterwards: a new peer registers with the seed and links with the peer.
+
+In security mode curve gossip-ctl is a trusted member (the harness's operator key, 127.0.0.1:1): the codec's
+refusals are the same as in mode none, a decodable message in anyone else's name (the stranger's, the
+peer's own) is refused with sender_mismatch before the node acts on it, and the same message in the
+operator's own name gets the answer a stranger's gets in mode none."""
 
 import os
 import socket
@@ -26,8 +31,8 @@ def spray_random_bytes(addr, times=6, size=4096):
                 s.settimeout(2)
                 while s.recv(4096):  # until the node closes the connection (or the timeout)
                     pass
-            except (BrokenPipeError, ConnectionResetError, socket.timeout):
-                pass  # the node hung up on the junk: exactly what it should do
+            except OSError:  # a reset, a broken pipe, ENOTCONN (a curve node may hang up before our
+                pass         # shutdown), a timeout: the node hung up on the junk, exactly what it should do
 
 
 def common_cases():
@@ -62,6 +67,11 @@ def common_cases():
     ]
 
 
+def in_name_of(frames, sender):
+    """The same message with another sender field (frame 3)."""
+    return frames[:2] + [sender] + frames[3:]
+
+
 def send_each(c, node, cases, bad_from, timeout=20):
     """Sends the cases one at a time with gossip-ctl; after each, waits for exactly one new bad_message line
     on the node and checks its reason (one at a time, so that each line belongs to its case)."""
@@ -78,7 +88,7 @@ def send_each(c, node, cases, bad_from, timeout=20):
                 % (node, line["reason"], frames[:3], reason))
         # from= names the TCP peer (or, for a decodable message, the sender it claims). Collected and
         # checked at the end so that one wrong field does not hide how the rest behaves.
-        if line["from"] not in ("127.0.0.1", STRANGER, node.addr):
+        if line["from"] not in ("127.0.0.1", STRANGER, node.addr, h.OPERATOR):
             bad_from.append("%s: from=%s reason=%s" % (node.name, line["from"], line["reason"][:40]))
 
 
@@ -87,26 +97,49 @@ def test_seed_and_peer_log_bad_input_keep_running_and_still_work(c):
     peer = c.start_peer(overrides={"gossip": {"count": 0}})
     peer.wait_for("joined", 20, "joined")
 
-    seed_cases = common_cases() + [
+    curve = c.security == "curve"
+    # Decodable, but of a type this node does not take (in the stranger's name).
+    seed_wrong_type = [
         (["GSP2", "GOSSIP", STRANGER, STRANGER, "1", "1", "0", "hello", ""], "unexpected_type: GOSSIP"),
         (["GSP2", "LINK_REQUEST", STRANGER, "0"], "unexpected_type: LINK_REQUEST"),
     ]
-    peer_cases = common_cases() + [
+    peer_wrong_type = [
         (["GSP2", "REGISTER", STRANGER], "unexpected_type: REGISTER"),
         (["GSP2", "PEER_LIST", STRANGER, "new"], "unexpected_type: PEER_LIST"),
-        (["GSP2", "LINK_REQUEST", peer.addr, "0"], "sender_is_self"),
     ]
+    in_peers_name = ["GSP2", "LINK_REQUEST", peer.addr, "0"]
+    if curve:
+        # Refused for the name before the type is looked at; the operator's own name reaches the type check.
+        seed_cases = common_cases() + [(f, "sender_mismatch") for f, _ in seed_wrong_type] + [
+            (in_name_of(f, h.OPERATOR), why) for f, why in seed_wrong_type]
+        peer_cases = common_cases() + [(f, "sender_mismatch") for f, _ in peer_wrong_type] + [
+            (in_name_of(f, h.OPERATOR), why) for f, why in peer_wrong_type] + [(in_peers_name, "sender_mismatch")]
+    else:
+        seed_cases = common_cases() + seed_wrong_type
+        peer_cases = common_cases() + peer_wrong_type + [(in_peers_name, "sender_is_self")]
     bad_from = []
     send_each(c, seed, seed_cases, bad_from)
     send_each(c, peer, peer_cases, bad_from)
 
-    # Well-formed but not acceptable: a stranger reports the peer dead; a non-neighbour sends gossip.
-    r = c.ctl("send", "--to", seed.addr, "--timeout-ms", "1000", "GSP2", "DEAD_NODE", STRANGER, peer.addr, "1")
+    # Well-formed but not acceptable: a stranger reports the peer dead; a non-neighbour sends gossip. In
+    # curve mode the stranger's name is refused outright, and the operator, a member but neither a
+    # registered peer nor a neighbour, gets what the stranger gets in mode none.
+    dead_node = ["GSP2", "DEAD_NODE", STRANGER, peer.addr, "1"]
+    gossip = ["GSP2", "GOSSIP", STRANGER, STRANGER, "7", "1", "0", "not from a neighbour", ""]
+    if curve:
+        send_each(c, seed, [(dead_node, "sender_mismatch")], bad_from)
+        r = c.ctl("send", "--to", peer.addr, "--timeout-ms", "1000", *gossip)
+        h.check(r.returncode == 0 and b"frame:" not in r.stdout, "peer answered gossip in a stranger's name: %r"
+                % r.stdout)
+        # The reply timeout has passed, so the refusal is logged by now unless the peer did something else.
+        h.check(peer.events("bad_message")[-1]["reason"] == "sender_mismatch",
+                "the stranger's gossip was not refused: %r" % peer.events("bad_message")[-1]["_raw"])
+        dead_node, gossip = in_name_of(dead_node, h.OPERATOR), in_name_of(gossip, h.OPERATOR)
+    r = c.ctl("send", "--to", seed.addr, "--timeout-ms", "1000", *dead_node)
     h.check(r.returncode == 0, "gossip-ctl DEAD_NODE failed: %r" % r.stderr)
     seed.wait_for(lambda l: l.get("event") == "dead_report_ignored" and l.get("peer") == peer.addr,
-                  20, "dead_report_ignored for a stranger's report")
-    r = c.ctl("send", "--to", peer.addr, "--timeout-ms", "5000", "GSP2", "GOSSIP", STRANGER, STRANGER, "7", "1", "0",
-              "not from a neighbour", "")
+                  20, "dead_report_ignored for a non-member's report")
+    r = c.ctl("send", "--to", peer.addr, "--timeout-ms", "5000", *gossip)
     h.check(b"frame: NOT_LINKED" in r.stdout, "peer did not answer a non-neighbour's GOSSIP with NOT_LINKED: %r"
             % r.stdout)
 

@@ -3,7 +3,8 @@
 
 3 seeds (on hosts 1-3) and 12 peers (3 on each of hosts 1-4). Every peer gets every message; then host 4's
 link goes down: its peers are reported dead by peers on the other hosts and removed by the seeds, and new
-messages still reach every peer on the other hosts. Everything the test makes (namespaces, veths, the
+messages still reach every peer on the other hosts. In security mode curve (the default) the launcher
+makes every node's key pair and ships it and the trusted folder to each host through its prefix. Everything the test makes (namespaces, veths, the
 bridge, processes) is removed afterwards, also when it fails; its files are kept when it fails, as every
 system test's are. Skipped (exit 77, with the reason) where namespaces cannot be made.
 """
@@ -30,12 +31,13 @@ INTERVAL_MS = 300  # liveness round
 PEERS_PER_HOST = 3
 
 
-def cluster_file(path, bin_dir, work_dir):
+def cluster_file(path, bin_dir, work_dir, security):
     hosts = []
     for i, ns in enumerate(HOSTS):
         hosts.append('[[hosts]]\nname = "%s"\naddress = "%s"\nseeds = %d\npeers = %d\n'
                      % (ns, LAN.address(i), 1 if i < 3 else 0, PEERS_PER_HOST))
     text = """name = "lan"
+security = "%s"
 duration_s = 0
 preset = "fast"
 remote = "ip netns exec {host}"
@@ -64,7 +66,7 @@ start_delay_ms = 1500
 interval_ms = %d
 max_misses = 3
 
-%s""" % (bin_dir, work_dir, INTERVAL_MS, "\n".join(hosts))
+%s""" % (security, bin_dir, work_dir, INTERVAL_MS, "\n".join(hosts))
     with open(path, "w") as f:
         f.write(text)
 
@@ -95,7 +97,7 @@ def test_a_lan_of_namespaces_forms_one_overlay_and_drops_a_cut_off_host(c):
     try:
         LAN.create()
         cluster = os.path.join(tmp, "cluster.toml")
-        cluster_file(cluster, bin_dir, os.path.join(tmp, "hosts"))
+        cluster_file(cluster, bin_dir, os.path.join(tmp, "hosts"), c.security)
         up = subprocess.run([sys.executable, LAUNCH, "up", cluster, "--detach", "--run-dir", run_dir],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
         print(up.stdout[-2000:])
@@ -107,7 +109,10 @@ def test_a_lan_of_namespaces_forms_one_overlay_and_drops_a_cut_off_host(c):
         h.check(len(peers) == 4 * PEERS_PER_HOST and len(seeds) == 3, "nodes.json lists %r" % sorted(host_of))
         cut = {a for a in peers if host_of[a] == CUT_HOST}
 
-        # Everyone joins, links across hosts, and gossips.
+        # Every node runs in the mode asked for; everyone joins, links across hosts, and gossips.
+        wrong = [(a, l["security"]) for a, log in list(peers.items()) + list(seeds.items())
+                 for l in log.events("started") if l["security"] != c.security]
+        h.check(not wrong, "nodes not in security mode %s: %r" % (c.security, wrong))
         wait(lambda: all(p.events("joined") for p in peers.values()), 30, "every peer joined")
         # About four seconds of gossip from all 11 others before the cut.
         wait(lambda: all(len(p.events("gossip_recv")) >= 11 * 16 for p in peers.values()), 60,
@@ -213,4 +218,4 @@ if __name__ == "__main__":
         print("SKIP: %s" % why)
         sys.exit(h.SKIP)
     h.main([test_a_lan_of_namespaces_forms_one_overlay_and_drops_a_cut_off_host],
-           binaries=("gossip-seed", "gossip-peer"))
+           binaries=("gossip-seed", "gossip-peer", "gossip-ctl"))  # gossip-ctl makes the keys

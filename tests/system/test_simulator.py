@@ -13,6 +13,7 @@ import harness as h  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIO = os.path.join(REPO, "config", "sim", "small.toml")
+SECURITY_MODES = "any"  # no node is started: one run, as system.test_simulator
 
 
 def simulate(c, out, *extra):

@@ -13,6 +13,7 @@ import re
 import shlex
 import tomllib
 
+from toolkit.keys import security_section
 from toolkit.node_config import merge, render_config
 
 # Keys the launcher sets itself in every node's [node] section; a cluster file may not set them.
@@ -20,7 +21,10 @@ LAUNCHER_NODE_KEYS = ("listen", "advertise", "seeds", "seeds_file", "log_dir", "
 COPIED_SECTIONS = ("node", "overlay", "gossip", "liveness", "seed")  # [seed] goes to seeds only
 
 TOP_KEYS = {"name", "duration_s", "preset", "remote", "bin_dir", "work_dir", "seed_port", "peer_port",
-            "control_port", "stagger_ms", "grace_s", "hosts", *COPIED_SECTIONS}
+            "control_port", "stagger_ms", "grace_s", "security", "hosts", *COPIED_SECTIONS}
+# A [security] table's keys copied into every node's [security]; mode is the table's own, key_file and
+# trusted_dir are the launcher's (one key pair per node, one trusted folder per host).
+SECURITY_KEYS = ("mode", "sign_origins", "trust_reload_interval_ms")
 HOST_KEYS = {"name", "address", "listen", "remote", "seeds", "peers", "seed_port", "peer_port", "control_port",
              "bin_dir", "work_dir"}
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -88,12 +92,23 @@ class Cluster:
     hosts: list[Host]
     nodes: list[NodeSpec]   # seeds first (in host order), then peers (in host order)
     sections: dict[str, dict]  # node/overlay/gossip/liveness/seed tables copied into node configs
+    security: str = "curve"    # "curve": a key pair per node and a trusted folder; "none": no keys at all
+    security_extra: dict = dataclasses.field(default_factory=dict)  # more [security] keys for every node
 
     def seeds(self) -> list[NodeSpec]:
         return [n for n in self.nodes if n.role == "seed"]
 
     def peers(self) -> list[NodeSpec]:
         return [n for n in self.nodes if n.role == "peer"]
+
+    def key_addresses(self, node: NodeSpec) -> list[str]:
+        """What a node's key speaks for: its advertised address, then its control endpoint when no other node
+        of the cluster has the same one (peers on two hosts may both use 127.0.0.1:9001, and a trusted
+        folder may not hold two keys for one address; gossip-ctl then needs --server-key)."""
+        own = [node.address]
+        if node.control and sum(1 for n in self.nodes if n.control == node.control) == 1:
+            own.append(node.control)
+        return own
 
 
 def join_address(ip: str, port: int) -> str:
@@ -186,6 +201,7 @@ def _build(path: str, data: dict, root: str, preset_override: str | None,
             if isinstance(v, dict):
                 raise ClusterError(f"key '{s}.{k}': nested tables are not node settings")
         sections[s] = table
+    security, security_extra = _security(data.get("security", "curve"))
 
     raw_hosts = data.get("hosts")
     if not isinstance(raw_hosts, list) or not raw_hosts or not all(isinstance(h, dict) for h in raw_hosts):
@@ -249,17 +265,49 @@ def _build(path: str, data: dict, root: str, preset_override: str | None,
                                        f"({n.ip}); move seed_port / peer_port / control_port apart")
                 used[key] = n.name
     return Cluster(file=path, name=name, duration_s=float(duration), preset=preset, stagger_ms=stagger_ms,
-                   grace_s=float(grace), hosts=hosts, nodes=nodes, sections=sections)
+                   grace_s=float(grace), hosts=hosts, nodes=nodes, sections=sections, security=security,
+                   security_extra=security_extra)
+
+
+def _security(value: object) -> tuple[str, dict]:
+    """`security = "curve" | "none"`, or a [security] table with mode and more node keys. Returns the mode
+    and the keys to copy into every node's [security]. Raises ClusterError."""
+    if isinstance(value, str):
+        value = {"mode": value}
+    if not isinstance(value, dict):
+        raise ClusterError("key 'security': must be \"curve\", \"none\" or a table [security]")
+    for k, v in value.items():
+        if k in ("key_file", "trusted_dir"):
+            raise ClusterError(f"key 'security.{k}': set by the launcher for each node (a key pair per node, "
+                               "one trusted folder per host); remove it")
+        if k not in SECURITY_KEYS:
+            raise ClusterError(f"key 'security.{k}': unknown key (known: {', '.join(SECURITY_KEYS)})")
+    mode = value.get("mode", "curve")
+    if mode not in ("curve", "none"):
+        raise ClusterError("key 'security.mode': must be \"curve\" or \"none\"")
+    extra = {k: v for k, v in value.items() if k != "mode"}
+    if mode == "none" and extra:
+        raise ClusterError(f"key 'security.{next(iter(extra))}': only for security mode \"curve\"")
+    return mode, extra
+
+
+def host_key_paths(node: NodeSpec, host_dir: str) -> dict[str, str]:
+    """Where a curve node's secret key and its host's trusted folder are on the host."""
+    return {"key_file": os.path.join(host_dir, "keys", f"{node.name}.key"),
+            "trusted_dir": os.path.join(host_dir, "trusted")}
 
 
 def render_node_config(cluster: Cluster, node: NodeSpec, host_dir: str, run_id: str) -> str:
     """The node's TOML config: every seed of the cluster, console off, logs under host_dir/logs, then the
-    cluster file's settings. Raises ClusterError for a setting with no TOML form."""
+    cluster file's settings, then (security mode curve) its key and its host's trusted folder. Raises
+    ClusterError for a setting with no TOML form."""
     own = {"listen": node.listen, "advertise": node.address, "seeds": [s.address for s in cluster.seeds()],
            "log_dir": os.path.join(host_dir, "logs"), "console": False}
     if node.control:
         own["control"] = node.control
     copied = {s: t for s, t in cluster.sections.items() if s != "seed" or node.role == "seed"}
+    if cluster.security == "curve":
+        copied["security"] = security_section(**host_key_paths(node, host_dir), **cluster.security_extra)["security"]
     try:
         return render_config(merge({"node": own}, copied), cluster.preset,
                              f"Written by scripts/launch for run {run_id}: {node.name} ({node.role}) on host "

@@ -15,14 +15,16 @@ import sys
 import time
 
 from . import remote, view
-from .cluster import Cluster, ClusterError, load_cluster, render_node_config
+from .cluster import Cluster, ClusterError, host_key_paths, load_cluster, render_node_config
 from .rundir import RunDir
+from toolkit.keys import KeygenError, make_member
 from toolkit.timestamps import now_ts
 
 START_TIMEOUT_S = 20.0     # a node that has not logged `started` by then is reported
 ALIVE_CHECK_S = 2.0        # how often an attached `up` checks that its nodes still run
 VIEW_POLL_S = 1.0          # how often the live view reads new log lines
 SIGNALS = ("TERM", "KILL", "STOP", "CONT", "INT", "HUP", "USR1", "USR2")
+OPERATOR = "127.0.0.1:1"   # what the run's operator key speaks for: gossip-ctl's own sender field
 
 
 def say(*parts: object) -> None:
@@ -209,13 +211,14 @@ def cmd_up(args: argparse.Namespace, root: str) -> int:
     hosts = {h.name: h for h in cluster.hosts}
     run.save_state({"run_id": run_id, "name": cluster.name, "cluster_file": os.path.abspath(cluster.file),
                     "preset": cluster.preset, "duration_s": cluster.duration_s, "grace_s": cluster.grace_s,
-                    "host_dirs": host_dirs, "state": "starting", "attached": not args.detach,
-                    "launcher_pid": os.getpid(), "started": now_ts()})
+                    "security": cluster.security, "host_dirs": host_dirs, "state": "starting",
+                    "attached": not args.detach, "launcher_pid": os.getpid(), "started": now_ts()})
     run.event("run_started", name=cluster.name, run_dir=run.path, cluster=os.path.abspath(cluster.file),
               hosts=len(cluster.hosts), seeds=len(cluster.seeds()), peers=len(cluster.peers()),
-              preset=cluster.preset, duration_s=f"{cluster.duration_s:g}")
+              preset=cluster.preset, duration_s=f"{cluster.duration_s:g}", security=cluster.security)
     say(f"launch: {cluster.name}: {len(cluster.seeds())} seeds + {len(cluster.peers())} peers on "
-        f"{len(cluster.hosts)} host(s), preset {cluster.preset}; run folder {run.path}")
+        f"{len(cluster.hosts)} host(s), preset {cluster.preset}, security {cluster.security}; "
+        f"run folder {run.path}")
 
     interrupts = Interrupts()
     records: list[dict] = []
@@ -223,7 +226,7 @@ def cmd_up(args: argparse.Namespace, root: str) -> int:
     started_at, started_wall = time.monotonic(), time.time()
     stop_reason = "error"
     try:
-        if not _prepare_hosts(cluster, run, host_dirs, run_id):
+        if not _prepare_hosts(cluster, run, host_dirs, run_id, root):
             stop_reason = "start_failed"
             return 1
         for role in ("seed", "peer"):
@@ -276,8 +279,69 @@ def cmd_up(args: argparse.Namespace, root: str) -> int:
             _print_end(run, records, files)
 
 
-def _prepare_hosts(cluster: Cluster, run: RunDir, host_dirs: dict, run_id: str) -> bool:
-    """Checks the binaries on every host and writes every node's config there (and a local copy)."""
+def keygen_binary(cluster: Cluster, root: str) -> str | None:
+    """The gossip-ctl on this machine that makes the run's keys: in a host's bin_dir (the same path is on
+    every host, and so usually here too), else in this repo's build/bin. None if there is none."""
+    for d in dict.fromkeys([h.bin_dir for h in cluster.hosts] + [os.path.join(root, "build", "bin")]):
+        path = os.path.join(d, "gossip-ctl")
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def make_keys(cluster: Cluster, run: RunDir, root: str) -> bool:
+    """Security mode curve: a key pair per node in RUN/keys/ (each for the node's exact addresses), one for
+    the operator (gossip-ctl, 127.0.0.1:1), and every .pub in RUN/trusted/. Made here, shipped to the hosts
+    by ship_keys. Returns False (and says why) when a key cannot be made."""
+    ctl = keygen_binary(cluster, root)
+    if ctl is None:
+        say("launcher: ERROR: security mode curve needs gossip-ctl on this machine to make the keys; none in "
+            f"{', '.join(sorted({h.bin_dir for h in cluster.hosts}))} or build/bin (build it, or write "
+            "security = \"none\" in the cluster file)")
+        return False
+    try:
+        for node in cluster.nodes:
+            make_member(ctl, run.file("keys"), node.name, cluster.key_addresses(node), run.file("trusted"))
+        make_member(ctl, run.file("keys"), "operator", [OPERATOR], run.file("trusted"))
+    except (KeygenError, OSError) as e:
+        say(f"launcher: ERROR: making the keys: {e}")
+        return False
+    run.event("keys_made", keys=len(cluster.nodes) + 1, dir=run.file("keys"), trusted_dir=run.file("trusted"))
+    say(f"launch: security curve: a key pair for each of the {len(cluster.nodes)} nodes and the operator in "
+        f"{run.file('keys')}, all public keys in {run.file('trusted')}; gossip-ctl publish and send need "
+        f"--key {run.file('keys', 'operator.key')} --trusted-dir {run.file('trusted')}")
+    return True
+
+
+def ship_keys(cluster: Cluster, run: RunDir, host_dirs: dict) -> bool:
+    """Writes, on every host, each of its nodes' secret key (mode 0600) and the whole trusted folder, in one
+    command per host. Returns False (and says why) when a host cannot be written to."""
+    trusted = {}
+    for name in sorted(os.listdir(run.file("trusted"))):
+        if name.endswith(".pub"):
+            with open(run.file("trusted", name)) as f:
+                trusted[name] = f.read()
+    for h in cluster.hosts:
+        nodes = [n for n in cluster.nodes if n.host is h]
+        if not nodes:
+            continue
+        files = []
+        for node in nodes:
+            with open(run.file("keys", f"{node.name}.key")) as f:
+                files.append((host_key_paths(node, host_dirs[h.name])["key_file"], f.read(), True))
+        trusted_dir = host_key_paths(nodes[0], host_dirs[h.name])["trusted_dir"]
+        files += [(os.path.join(trusted_dir, name), text, False) for name, text in trusted.items()]
+        try:
+            remote.write_files(h, files)
+        except remote.RemoteError as e:
+            say(f"launcher: ERROR: shipping the keys to host {h.name}: {e}")
+            return False
+    return True
+
+
+def _prepare_hosts(cluster: Cluster, run: RunDir, host_dirs: dict, run_id: str, root: str) -> bool:
+    """Checks the binaries on every host, makes and ships the keys (security mode curve) and writes every
+    node's config there (and a local copy)."""
     for h in cluster.hosts:
         roles = {n.role for n in cluster.nodes if n.host is h}
         try:
@@ -289,6 +353,12 @@ def _prepare_hosts(cluster: Cluster, run: RunDir, host_dirs: dict, run_id: str) 
             say(f"launcher: ERROR: on host {h.name}: not found or not executable: {', '.join(missing)} "
                 f"(build first: cmake -S . -B build && cmake --build build)")
             return False
+    if cluster.security == "curve":
+        if not make_keys(cluster, run, root) or not ship_keys(cluster, run, host_dirs):
+            return False
+    else:
+        say("launch: security none: the nodes trust every message's sender field (the cluster file says "
+            "security = \"none\")")
     for node in cluster.nodes:
         text = render_node_config(cluster, node, host_dirs[node.host.name], run_id)
         with open(run.file("configs", f"{node.name}.toml"), "w") as f:

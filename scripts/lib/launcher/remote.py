@@ -65,6 +65,27 @@ def write_file(host: Host, path: str, text: str) -> None:
     run_sh(host.prefix(), f"mkdir -p {q(os.path.dirname(path))} && cat > {q(path)}", host.name, stdin_text=text)
 
 
+def write_files(host: Host, files: list[tuple[str, str, bool]]) -> None:
+    """Writes every (path, text, secret) on the host in one command, creating the folders; a secret file is
+    readable by its owner only from its first byte on (umask 077), the others by all (0644). For the key files
+    and the trusted folder of security mode curve: text without NUL bytes. Raises RemoteError."""
+    if not files:
+        return
+    lines = ["set -e", "umask 077"]
+    lines.append("mkdir -p " + " ".join(sorted({q(os.path.dirname(p)) for p, _, _ in files})))
+    for path, text, secret in files:
+        marker = "GOSSIP_EOF"
+        while marker in text:
+            marker += "_"
+        body = text if text.endswith("\n") else text + "\n"
+        # A quoted here-document: the shell expands nothing in it.
+        lines.append(f"cat > {q(path)} <<'{marker}'\n{body}{marker}")
+        if not secret:
+            lines.append(f"chmod 644 {q(path)}")
+    # The script goes on stdin, not in argv: a cluster's trusted folder can be larger than one argument may be.
+    run_sh(host.prefix(), "exec sh -s", host.name, stdin_text="\n".join(lines) + "\n")
+
+
 def start_node(node: NodeSpec, host_dir: str) -> int:
     """Starts the node's binary in the background on its host and returns its PID there. The node runs in its
     own session, so a Ctrl-C meant for the launcher does not reach it. Raises RemoteError."""

@@ -3,6 +3,8 @@
     <run>/cluster.toml        copy of the cluster file
     <run>/nodes.json          one object per node (see NODE_KEYS)
     <run>/configs/<name>.toml local copies of the node configs
+    <run>/keys/<name>.key, .pub  security mode curve: each node's key pair, and the operator's (gossip-ctl)
+    <run>/trusted/<name>.pub  security mode curve: every public key, the trusted folder shipped to each host
     <run>/logs/<role>-<ip>-<port>.log   collected node logs
     <run>/stderr/<name>.txt   a node's stderr, collected only when not empty
     <run>/events.log          the launcher's own events, logfmt like the nodes' logs

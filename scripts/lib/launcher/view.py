@@ -134,6 +134,13 @@ class LiveView:
         elif ev in ("bad_message", "liveness_stalled", "register_retry"):
             rest = " ".join(f"{k}={v}" for k, v in e.items() if k not in ("ts", "node", "event"))
             self.say(n.name, f"{ev} {rest}")
+        elif ev == "security":
+            self.say(n.name, f"security mode={e.get('mode')}: {e.get('trusted')} keys trusted")
+        elif ev == "security_warning":
+            self.say(n.name, f"security mode={e.get('mode')}: WARNING: {e.get('detail')}")
+        elif ev in ("connection_refused", "trust_error"):
+            rest = " ".join(f"{k}={v}" for k, v in e.items() if k not in ("ts", "node", "event"))
+            self.say(n.name, f"{ev} {rest}")
         elif ev == "stopped":
             n.stopped = True
             self.say(n.name, f"stopped (signal {e.get('signal')})")

@@ -9,11 +9,26 @@ check its exit status.
 
 import os
 import signal
+import socket
 import subprocess
 import time
 
 from toolkit.logfmt import parse_line
 from toolkit.node_config import merge, write_config
+
+
+def free_port(ip="127.0.0.1", avoid=()):
+    """A TCP port on ip (IPv4 or IPv6) that was free a moment ago (bind port 0, read it, close) and is not in
+    `avoid`. Someone else may take it before the node binds it: callers that must name the port in advance
+    (a curve node's key names its exact address) retry on "cannot bind". Raises OSError (no such address)."""
+    ip = ip.strip("[]")
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    while True:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((ip, 0))
+            port = s.getsockname()[1]
+        if port not in avoid:
+            return port
 
 
 def start_process(argv, stdout_path, stderr_path=None):
@@ -110,14 +125,22 @@ class LocalNode:
         self.workdir = os.path.join(parent, name)  # the node's log_dir
         self.config_path = os.path.join(parent, name + ".toml")
         self.stderr_path = os.path.join(parent, name + ".stderr")
-        self.addr = None          # the advertised "IP:port", known once `started` is logged
+        self.stdout_path = os.path.join(parent, name + ".stdout")
+        self.binary = os.path.join(bin_dir, "gossip-" + role)
+        self.preset = preset
+        self.parse = parse
         os.makedirs(self.workdir, exist_ok=True)
+        self.start(sections)
+
+    def start(self, sections):
+        """(Re)writes the config from `sections` and starts the process, with a fresh view of its log. For a
+        start that failed (a port taken meanwhile): the same node again, with other sections."""
+        self.addr = None          # the advertised "IP:port", known once `started` is logged
         write_config(self.config_path, merge(sections, {"node": {"log_dir": self.workdir, "console": False}}),
-                     preset)
-        self.proc = start_process([os.path.join(bin_dir, "gossip-" + role), "--config", self.config_path],
-                                  os.path.join(parent, name + ".stdout"), self.stderr_path)
+                     self.preset)
+        self.proc = start_process([self.binary, "--config", self.config_path], self.stdout_path, self.stderr_path)
         self.pid = self.proc.pid
-        self.log = LogTail(directory=self.workdir, prefix=role + "-", parse=parse)
+        self.log = LogTail(directory=self.workdir, prefix=self.role + "-", parse=self.parse)
 
     def alive(self):
         return self.proc.poll() is None
