@@ -131,7 +131,7 @@ std::string link(zmq::context_t& ctx, FakeNeighbour& n, const gossip::Address& p
   // Queued until the connection (in curve mode: a handshake the peer accepts) is up.
   gossip::net::send(n.out, gossip::wire::encode({n.self, gossip::wire::LinkRequest{0}}));
   const auto deadline = SteadyClock::now() + timeout;
-  auto retry_at = SteadyClock::now() + 500ms;
+  auto retry_at = SteadyClock::now() + 100ms;
   while (SteadyClock::now() < deadline) {
     zmq::pollitem_t item{n.out.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, 100ms);
@@ -139,7 +139,7 @@ std::string link(zmq::context_t& ctx, FakeNeighbour& n, const gossip::Address& p
       if (curve && SteadyClock::now() >= retry_at) {
         connect_out(ctx, n, peer, curve);
         gossip::net::send(n.out, gossip::wire::encode({n.self, gossip::wire::LinkRequest{0}}));
-        retry_at = SteadyClock::now() + 500ms;
+        retry_at = SteadyClock::now() + 100ms;
       }
       continue;
     }

@@ -5,6 +5,8 @@ the protocol sees it; a member's GOSSIP with a forged origin is rejected and goe
 from trusted_dir is shut out within one re-read. Each test also shows the cluster still gossips afterwards.
 The tests set [security] themselves, so they do not depend on the harness's default mode."""
 
+SECURITY_MODES = "curve"  # every test sets its own [security]: curve, against outsiders and members
+
 import os
 import re
 import selectors
@@ -47,12 +49,13 @@ class Key:
 
 
 class Members:
-    """The keys of one test: keys/ holds every key pair, trusted/ the .pub files every node trusts."""
+    """The keys of one test: attack-keys/ holds every key pair, attack-trusted/ the .pub files every node
+    trusts (names of their own: the harness keeps its keys in keys/ and trusted/ of the same folder)."""
 
     def __init__(self, c):
         self.c = c
-        self.keys_dir = os.path.join(c.dir, "keys")
-        self.trusted = os.path.join(c.dir, "trusted")
+        self.keys_dir = os.path.join(c.dir, "attack-keys")
+        self.trusted = os.path.join(c.dir, "attack-trusted")
         os.makedirs(self.keys_dir)
         os.makedirs(self.trusted)
 

@@ -44,7 +44,7 @@ def keygen(ctl, out_base, addresses):
         raise KeygenError("%s: a key needs at least one address" % out_base)
     out_base = os.path.abspath(out_base)
     os.makedirs(os.path.dirname(out_base), exist_ok=True)
-    argv = [ctl, "keygen", "--out", out_base]
+    argv = [ctl, "keygen", "--out", out_base, "--force"]
     for a in addresses:
         argv += ["--address", a]
     try:
