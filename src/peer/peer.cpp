@@ -118,7 +118,9 @@ void Peer::on_seed_socket(const Address& seed, const wire::Message& m, Now now, 
         .kv("peers", join(list->peers))
         .kv("count", list->peers.size());
     apply(membership_.on_peer_list(seed, list->known, list->peers, now.mono, rng_), out);
-    if (membership_.joined()) overlay_.set_candidates(membership_.known_peers());
+    // The overlay may hold a partial list before a majority has answered: it seeks no link until then
+    // (tick), which is the one place that rule lives.
+    overlay_.set_candidates(membership_.known_peers());
   } else if (const auto* err = std::get_if<wire::Error>(&m.body)) {
     out.log("seed_error").kv("seed", seed).kv("reason", err->reason);
   } else {

@@ -174,6 +174,11 @@ TEST_CASE("a peer seeks links only once a majority of its seeds has answered", "
   CHECK(h.logs("link_request").empty());
   // Not even a refresh: the overlay, had it run, would have found no candidate and asked the seeds again.
   CHECK(h.sent_to<wire::Register>(Socket::kSeed).size() == 2);
+  // Ticks for other timers (stats, the next registration round) come while it is still short of a
+  // majority, with a partial candidate list at hand: still no link.
+  h.run_timers_until(h.now() + 3 * cfg.gossip.stats_interval);
+  REQUIRE_FALSE(peer.membership().joined());
+  CHECK(h.logs("link_request").empty());
 }
 
 TEST_CASE("a neighbour found dead gets no copy of a message originated in the same tick", "[peer]") {
