@@ -20,7 +20,11 @@ Now now() { return Now{Clock::now(), wall_micros()}; }
 
 NodeLoop::NodeLoop(NodeShell& shell, ProtocolNode& node, int send_hwm, Millis trust_interval)
     : shell_(shell), node_(node), send_hwm_(send_hwm), trust_interval_(trust_interval) {
-  if (shell_.credentials()) next_trust_check_ = Clock::now() + trust_interval_;
+  // With a watch on trusted_dir, a change is seen at once and the timer is only a safety net.
+  if (shell_.credentials()) {
+    if (shell_.trust_watch_fd() >= 0) trust_interval_ *= 10;
+    next_trust_check_ = Clock::now() + trust_interval_;
+  }
 }
 
 zmq::socket_t* NodeLoop::dealer(Socket via, const Address& to) {
@@ -70,7 +74,7 @@ void NodeLoop::log_unlogged_refusals() {
 
 bool NodeLoop::check_trust(TimePoint now) {
   next_trust_check_ = now + trust_interval_;
-  if (zap_unlogged_ > 0 && now >= next_zap_log_) log_unlogged_refusals();  // the end of a flood is counted too
+  shell_.drain_trust_watch();
   const auto revoked = shell_.reload_trust(wall_micros());
   if (revoked.empty()) return true;
   bool connected_to_us = false;
@@ -198,6 +202,7 @@ void NodeLoop::poll(TimePoint deadline) {
   items_.clear();
   owners_.clear();
   items_.push_back({nullptr, shell_.signals().fd(), ZMQ_POLLIN, 0});
+  if (shell_.trust_watch_fd() >= 0) items_.push_back({nullptr, shell_.trust_watch_fd(), ZMQ_POLLIN, 0});
   items_.push_back({shell_.inbox().handle(), 0, ZMQ_POLLIN, 0});
   owners_.push_back({Socket::kInbox, {}});
   if (auto* control = shell_.control()) {
@@ -234,7 +239,12 @@ int NodeLoop::run() {
     carry_out({}, t.wall_us);
   }
   while (true) {
-    poll(std::min(node_.next_deadline(), next_trust_check_));
+    const auto unlogged_due = zap_unlogged_ > 0 ? next_zap_log_ : TimePoint::max();
+    poll(std::min({node_.next_deadline(), next_trust_check_, unlogged_due}));
+    // The end of a flood of refused handshakes is counted too, not only its next refusal.
+    if (zap_unlogged_ > 0 && Clock::now() >= next_zap_log_) log_unlogged_refusals();
+    const std::size_t first_socket = shell_.trust_watch_fd() >= 0 ? 2 : 1;  // past the signal fd and the watch
+    if (first_socket == 2 && (items_[1].revents & ZMQ_POLLIN)) next_trust_check_ = TimePoint{};
     if (items_[0].revents & ZMQ_POLLIN) {
       if (const auto sig = shell_.signals().take()) {
         for (auto& [key, d] : dealers_) d.socket.set(zmq::sockopt::linger, kStopLingerMs);
@@ -246,13 +256,13 @@ int NodeLoop::run() {
         return 0;
       }
     }
-    for (std::size_t i = 1; i < items_.size(); ++i) {
+    for (std::size_t i = first_socket; i < items_.size(); ++i) {
       if (!(items_[i].revents & ZMQ_POLLIN)) continue;
       if (i == zap_item_) {
         answer_zap();
         continue;
       }
-      const auto& [kind, who] = owners_[i - 1];
+      const auto& [kind, who] = owners_[i - first_socket];
       zmq::socket_t* socket = kind == Socket::kInbox     ? &shell_.inbox()
                               : kind == Socket::kControl ? shell_.control()
                                                          : dealer(kind, who);

@@ -71,7 +71,7 @@ class NodeLoop {
   Effects effects_;                // reused for every input
   std::vector<Failure> failures_;  // sends refused while carrying out effects_, reported afterwards
   std::vector<zmq::pollitem_t> items_;
-  std::vector<std::pair<Socket, Address>> owners_;  // who items_[i] belongs to (past the signal fd)
+  std::vector<std::pair<Socket, Address>> owners_;  // who items_[i] belongs to (past the signal fd and watch)
   std::size_t zap_item_ = 0;                         // the ZAP socket's index in items_; 0: none
 };
 

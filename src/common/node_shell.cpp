@@ -33,6 +33,8 @@ std::unique_ptr<NodeShell> NodeShell::open(const Config& cfg, std::string_view k
     shell->zap_->bind(std::string(kZapEndpoint));
     shell->trusted_dir_ = cfg.security.trusted_dir;
     shell->trust_fingerprint_ = shell->credentials_->trust_fingerprint;
+    // Watched before anything else can change it: a key copied in from now on is noticed.
+    shell->trust_watch_ = std::make_unique<DirectoryWatch>(shell->trusted_dir_);
   }
   shell->inbox_at_ = cfg.node.listen;
   shell->control_at_ = cfg.node.control;

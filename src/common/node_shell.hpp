@@ -15,6 +15,7 @@
 #include "common/address.hpp"
 #include "common/config.hpp"
 #include "common/credentials.hpp"
+#include "common/dir_watch.hpp"
 #include "common/log.hpp"
 #include "common/net.hpp"
 #include "common/signals.hpp"
@@ -37,6 +38,11 @@ class NodeShell {
   zmq::socket_t& inbox() { return inbox_; }
   zmq::socket_t* control() { return control_ ? &*control_ : nullptr; }
   zmq::socket_t* zap() { return zap_ ? &*zap_ : nullptr; }
+  // Curve mode: readable when trusted_dir changed (-1: no watch, or mode none).
+  int trust_watch_fd() const { return trust_watch_ ? trust_watch_->fd() : -1; }
+  void drain_trust_watch() {
+    if (trust_watch_) trust_watch_->drain();
+  }
   const Address& self() const { return self_; }
   Logger& log() { return *log_; }
   StopSignals& signals() { return signals_; }
@@ -70,6 +76,7 @@ class NodeShell {
   std::unique_ptr<Logger> log_;
   std::optional<Credentials> credentials_;
   std::filesystem::path trusted_dir_;
+  std::unique_ptr<DirectoryWatch> trust_watch_;
   std::string trust_fingerprint_;
 };
 
