@@ -163,21 +163,6 @@ struct ReceiverStats {
   std::vector<std::uint8_t> got;  // got[seq]
 };
 
-// The fields of a version 2 frame, without the checks of the real decoder (this is the fast path of a
-// benchmark's receiver, not a node): at most `max` of them, fewer if the frame is malformed.
-std::size_t split_fields(std::string_view frame, std::string_view* out, std::size_t max) {
-  std::size_t n = 0;
-  for (std::size_t at = 4; n < max && frame.size() - at >= 4 && at < frame.size();) {
-    const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
-    const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
-    at += 4;
-    if (len > frame.size() - at) break;
-    out[n++] = frame.substr(at, len);
-    at += len;
-  }
-  return n;
-}
-
 std::uint64_t parse_u64(std::string_view s) {
   std::uint64_t v = 0;
   for (char c : s) {
@@ -333,25 +318,27 @@ int main(int argc, char** argv) {
             parts.push_back(std::move(more));
           }
           const std::size_t k = is_inbox ? 1 : 0;  // first frame after the routing id
-          // Fast path: GOSSIP's fields are type, sender, origin, seq, created, hops, body, signature.
+          // Fast path: GOSSIP's pieces are GSP2, type, sender, origin, seq, created, hops, body, signature.
           const std::string_view frame =
               parts.size() > k ? std::string_view(static_cast<const char*>(parts[k].data()), parts[k].size())
                                : std::string_view();
-          std::string_view f[8];
-          if (i < nr && parts.size() == k + 1 && split_fields(frame, f, 8) == 8 && f[0] == "GOSSIP") {
+          // The codec's splitter only (no address parsing): pieces are the magic, then the fields.
+          const auto split = gossip::wire::split_frame(frame);
+          const auto& f = split.pieces;
+          if (i < nr && parts.size() == k + 1 && f.size() == 9 && f[1] == "GOSSIP") {
             auto& st = stats[i];
             ++st.copies;
             ++total;
             t_last_recv = now;
             if (total == 1) t_first_recv = now;
-            const auto seq = parse_u64(f[3]);
-            if (f[2] != origin || seq == 0 || seq > opt.count) {
+            const auto seq = parse_u64(f[4]);
+            if (f[3] != origin || seq == 0 || seq > opt.count) {
               ++st.foreign;
               continue;
             }
             if (st.got[seq]) ++st.repeats;
             st.got[seq] = 1;
-            if (f[5] != "1") ++st.bad_hops;
+            if (f[6] != "1") ++st.bad_hops;
             continue;
           }
           auto d = gossip::wire::decode(frame);

@@ -159,6 +159,24 @@ std::string frame_of(std::string_view magic, const std::vector<std::string>& fie
   return w.take();
 }
 
+Split split_frame(std::string_view frame) {
+  Split out;
+  out.pieces.reserve(9);
+  out.pieces.push_back(frame.substr(0, kSignature.size()));
+  for (std::size_t at = kSignature.size(); at < frame.size();) {
+    if (out.pieces.size() > kMaxFields) return {{}, "too_many_fields: more than " + std::to_string(kMaxFields)};
+    if (frame.size() - at < kLengthBytes) return {{}, "truncated: a field length runs past the end"};
+    const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
+    const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+    at += kLengthBytes;
+    if (len > kMaxFieldBytes) return {{}, "field_too_large: " + std::to_string(len) + " bytes"};
+    if (len > frame.size() - at) return {{}, "truncated: a field runs past the end"};
+    out.pieces.push_back(frame.substr(at, len));
+    at += len;
+  }
+  return out;
+}
+
 Decoded decode(const std::vector<std::string_view>& frames) {
   if (frames.empty()) return Decoded{std::nullopt, "bad_signature"};
   // The version comes first, so a version 1 node's multipart message is named for what it is.
@@ -172,20 +190,9 @@ Decoded decode(std::string_view frame) {
   if (frame.substr(0, 3) != kSignature.substr(0, 3)) return refuse("bad_signature");
   if (frame.substr(0, 4) != kSignature) return refuse("unsupported_version");
   if (frame.size() > kMaxMessageBytes) return refuse("message_too_large: " + std::to_string(frame.size()) + " bytes");
-  std::vector<std::string_view> frames;  // the fields, named as the field readers below know them
-  frames.reserve(8);
-  frames.push_back(kSignature);
-  for (std::size_t at = kSignature.size(); at < frame.size();) {
-    if (frames.size() > kMaxFields) return refuse("too_many_fields: more than " + std::to_string(kMaxFields));
-    if (frame.size() - at < kLengthBytes) return refuse("truncated: a field length runs past the end");
-    const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
-    const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
-    at += kLengthBytes;
-    if (len > kMaxFieldBytes) return refuse("field_too_large: " + std::to_string(len) + " bytes");
-    if (len > frame.size() - at) return refuse("truncated: a field runs past the end");
-    frames.push_back(frame.substr(at, len));
-    at += len;
-  }
+  auto split = split_frame(frame);
+  if (!split.error.empty()) return refuse(std::move(split.error));
+  const auto& frames = split.pieces;  // the magic, then the fields, as the field readers below know them
   if (frames.size() < 3) return refuse("truncated: fewer than 2 fields");
 
   std::size_t kind = std::size(kTypes);

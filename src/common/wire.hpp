@@ -92,6 +92,15 @@ std::string_view type_name(const Body& body);
 // REQUIRES: tokens are [a-z0-9_]{1,64} and a peer list holds at most kMaxPeerList addresses.
 std::string encode(const Message& message);
 
+// A frame cut into its pieces without checking what they say: the first 4 bytes (the magic), then each
+// field; or, when a length does not fit (or a limit is passed), the codec's reason and no pieces. For
+// tools that show or count what arrived; decode() checks everything else.
+struct Split {
+  std::vector<std::string_view> pieces;  // views into the frame
+  std::string error;
+};
+Split split_frame(std::string_view frame);
+
 // A frame from raw pieces: `magic` as it is, then each field with its length. For tools and tests that
 // need to send what our own encoder never would (gossip-ctl send).
 std::string frame_of(std::string_view magic, const std::vector<std::string>& fields);

@@ -104,29 +104,11 @@ int keygen(int argc, char** argv) {
   return 0;
 }
 
-// A reply as its version and fields, or its raw frames when it does not decode.
+// A reply as its version and fields, or its raw frames when they cannot be split.
 void print_fields(const gossip::net::Incoming& in) {
   const auto views = in.views();
-  if (views.size() == 1 && views[0].size() >= 4) {
-    std::vector<std::string_view> fields{views[0].substr(0, 4)};
-    const std::string_view f = views[0];
-    bool ok = true;
-    for (std::size_t at = 4; ok && at < f.size();) {
-      ok = f.size() - at >= 4;
-      if (!ok) break;
-      const auto* p = reinterpret_cast<const unsigned char*>(f.data() + at);
-      const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
-      at += 4;
-      ok = len <= f.size() - at;
-      if (ok) fields.push_back(f.substr(at, len));
-      at += len;
-    }
-    if (ok) {
-      for (const auto& x : fields) std::cout << "frame: " << x << "\n";
-      return;
-    }
-  }
-  for (const auto& v : views) std::cout << "frame: " << v << "\n";
+  const auto split = views.size() == 1 ? gossip::wire::split_frame(views[0]) : gossip::wire::Split{{}, "frames"};
+  for (const auto& x : split.error.empty() ? split.pieces : views) std::cout << "frame: " << x << "\n";
 }
 
 template <typename T>

@@ -30,16 +30,11 @@ Decoded decode_strings(const std::vector<std::string>& pieces) {
   return decode(frame_of(pieces[0], {pieces.begin() + 1, pieces.end()}));
 }
 
-// The pieces of a frame our encoder wrote (the inverse of frame_of, for well-formed frames only).
+// The pieces of a frame our encoder wrote (the inverse of frame_of).
 std::vector<std::string> pieces_of(const std::string& frame) {
-  std::vector<std::string> out{frame.substr(0, 4)};
-  for (std::size_t at = 4; at + 4 <= frame.size();) {
-    const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
-    const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
-    out.push_back(frame.substr(at + 4, len));
-    at += 4 + len;
-  }
-  return out;
+  const auto split = split_frame(frame);
+  REQUIRE(split.error.empty());
+  return {split.pieces.begin(), split.pieces.end()};
 }
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
