@@ -115,8 +115,6 @@ std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size
       } else if (in.frames.size() < max_frames) {
         in.frames.push_back(std::move(part));
         part = zmq::message_t();
-      } else {
-        in.truncated = true;
       }
       first = false;
     }

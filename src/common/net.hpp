@@ -55,11 +55,11 @@ bool send(zmq::socket_t& socket, const std::vector<std::string>& frames,
 bool send(zmq::socket_t& socket, std::string_view frame, const std::string* routing_id = nullptr);
 
 // One whole message read without waiting; nullopt if none is ready. Frames past `max_frames` are read
-// and discarded (`truncated` set) so an oversized message cannot grow memory.
+// and discarded, so an oversized message cannot grow memory (the codec refuses what is left as
+// multipart).
 struct Incoming {
   std::string routing_id;  // ROUTER only
   std::vector<zmq::message_t> frames;
-  bool truncated = false;
   std::vector<std::string_view> views() const;
   // The TCP peer's IP as libzmq saw it (trustworthy, unlike a sender field), or "unknown". For log lines
   // about refused input only: it is not free.
