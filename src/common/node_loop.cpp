@@ -75,7 +75,12 @@ void NodeLoop::log_unlogged_refusals() {
 bool NodeLoop::check_trust(TimePoint now) {
   next_trust_check_ = now + trust_interval_;
   shell_.drain_trust_watch();
+  const auto generation = shell_.trust_generation();
   const auto revoked = shell_.reload_trust(wall_micros());
+  if (shell_.trust_generation() != generation) {
+    const auto waiting = std::vector<std::pair<Socket, Address>>(awaiting_key_.begin(), awaiting_key_.end());
+    for (const auto& [via, to] : waiting) open(via, to);
+  }
   if (revoked.empty()) return true;
   bool connected_to_us = false;
   std::vector<Address> addresses;
@@ -88,6 +93,7 @@ bool NodeLoop::check_trust(TimePoint now) {
         continue;
       }
       shell_.log().event("connection_closed").kv("to", it->first.second).kv("reason", "key_revoked");
+      awaiting_key_.insert(it->first);  // still wanted by the node, unless it closes it: a new key reopens it
       it = dealers_.erase(it);
     }
   }
@@ -98,6 +104,30 @@ bool NodeLoop::check_trust(TimePoint now) {
   if (!connected_to_us) return true;
   authenticated_.clear();
   return shell_.rebind_servers(wall_micros());
+}
+
+void NodeLoop::open(Socket via, const Address& to) {
+  if (dealer(via, to)) return;
+  std::optional<net::CurveClient> keys;
+  if (shell_.credentials() && !(keys = shell_.client_keys(to))) {
+    // Its sends fail and are reported like those to any unreachable node, until a re-read of the trust
+    // store brings its key: then it is opened after all (a seed's fellow seeds are opened once, at start,
+    // and their keys may land later).
+    if (awaiting_key_.insert({via, to}).second)
+      shell_.log().event("socket_error").kv("during", "open").kv("to", to).kv("error",
+                                                                              "no trusted key speaks for this address");
+    return;
+  }
+  awaiting_key_.erase({via, to});
+  try {
+    dealers_.emplace(std::pair{via, to}, Dealer{net::make_dealer(shell_.context(), to, send_hwm_,
+                                                                 via == Socket::kSeed ? kSeedLingerMs : kLinkLingerMs,
+                                                                 keys ? &*keys : nullptr),
+                                                keys ? keys->server_key : std::string()});
+  } catch (const zmq::error_t& e) {
+    // Out of sockets or descriptors: the sends to it fail and are reported as such.
+    shell_.log().event("socket_error").kv("during", "open").kv("to", to).kv("error", e.what());
+  }
 }
 
 bool NodeLoop::send(Socket via, const Address& to, std::string_view frame, ReplyPath reply) {
@@ -128,27 +158,11 @@ void NodeLoop::carry_out(ReplyPath reply, std::uint64_t wall_us) {
                        for (const auto& to : f.to)
                          if (!send(Socket::kLink, to, frame, {})) failures_.push_back({Socket::kLink, to, "GOSSIP"});
                      },
-                     [&](Open& o) {
-                       if (dealer(o.via, o.to)) return;
-                       std::optional<net::CurveClient> keys;
-                       if (shell_.credentials() && !(keys = shell_.client_keys(o.to))) {
-                         // Its sends fail and are reported like those to any unreachable node.
-                         shell_.log().event("socket_error").kv("during", "open").kv("to", o.to).kv(
-                             "error", "no trusted key speaks for this address");
-                         return;
-                       }
-                       try {
-                         dealers_.emplace(std::pair{o.via, o.to},
-                                          Dealer{net::make_dealer(shell_.context(), o.to, send_hwm_,
-                                                                  o.via == Socket::kSeed ? kSeedLingerMs : kLinkLingerMs,
-                                                                  keys ? &*keys : nullptr),
-                                                 keys ? keys->server_key : std::string()});
-                       } catch (const zmq::error_t& e) {
-                         // Out of sockets or descriptors: the sends to it fail and are reported as such.
-                         shell_.log().event("socket_error").kv("during", "open").kv("to", o.to).kv("error", e.what());
-                       }
+                     [&](Open& o) { open(o.via, o.to); },
+                     [&](Close& c) {
+                       dealers_.erase({c.via, c.to});
+                       awaiting_key_.erase({c.via, c.to});
                      },
-                     [&](Close& c) { dealers_.erase({c.via, c.to}); },
                      [&](LogEvent& e) { shell_.log().write(e, wall_us); },
                  },
                  effect);

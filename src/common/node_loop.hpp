@@ -51,6 +51,7 @@ class NodeLoop {
   void carry_out(ReplyPath reply, std::uint64_t wall_us);
   bool send(Socket via, const Address& to, std::string_view frame, ReplyPath reply);
   zmq::socket_t* dealer(Socket via, const Address& to);
+  void open(Socket via, const Address& to);
   void poll(TimePoint deadline);
   void answer_zap();
   // Returns false when the node cannot go on (its ROUTERs could not be bound again).
@@ -68,6 +69,7 @@ class NodeLoop {
   TimePoint next_zap_log_{};         // refused handshakes are logged at most once a second...
   std::uint64_t zap_unlogged_ = 0;   // ...with a count of those left out
   std::set<std::string> authenticated_;  // keys ZAP let in since the ROUTERs were last bound
+  std::set<std::pair<Socket, Address>> awaiting_key_;  // DEALERs the node opened that no trusted key allows yet
   Effects effects_;                // reused for every input
   std::vector<Failure> failures_;  // sends refused while carrying out effects_, reported afterwards
   std::vector<zmq::pollitem_t> items_;

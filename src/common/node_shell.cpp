@@ -88,6 +88,7 @@ std::vector<PublicIdentity> NodeShell::reload_trust(std::uint64_t wall_us) {
   for (const auto& key : fresh.revoked_since(credentials_->trust)) revoked.push_back(*credentials_->trust.by_curve_key(key));
   const std::size_t before = credentials_->trust.size();
   credentials_->trust = std::move(fresh);
+  ++trust_generation_;
   log_->write(LogEvent("trust_reloaded")
                   .kv("trusted", credentials_->trust.size())
                   .kv("before", before)

@@ -55,6 +55,8 @@ class NodeShell {
   // Curve mode: re-reads trusted_dir when its contents changed. Logs `trust_reloaded` (or
   // `trust_error`, keeping the old store) and returns the members no longer trusted.
   std::vector<PublicIdentity> reload_trust(std::uint64_t wall_us);
+  // Counts the re-reads that changed the trust store.
+  std::uint64_t trust_generation() const { return trust_generation_; }
   // Closes and binds the ROUTERs again: the one way libzmq offers to end connections a ROUTER accepted
   // (those of a revoked key). Honest clients reconnect on their own, but what was in flight on their
   // connections is lost. Returns false and logs on failure (the node then cannot go on).
@@ -78,6 +80,7 @@ class NodeShell {
   std::filesystem::path trusted_dir_;
   std::unique_ptr<DirectoryWatch> trust_watch_;
   std::string trust_fingerprint_;
+  std::uint64_t trust_generation_ = 0;
 };
 
 }  // namespace gossip

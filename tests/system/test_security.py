@@ -11,6 +11,7 @@ import os
 import re
 import selectors
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -811,9 +812,43 @@ def test_a_member_whose_key_is_deleted_from_trusted_dir_is_shut_out_within_one_r
     c.assert_alive()
 
 
+def test_a_seed_whose_fellow_seeds_key_lands_later_still_relays_to_it(c):
+    """A seed opens its DEALERs to the other seeds once, at start. If one of their keys is not trusted yet,
+    the DEALER is opened when a re-read brings the key: the relay of a dead report reaches that seed."""
+    m = Members(c)
+    ports = distinct_free_ports(4)
+    addrs = ["127.0.0.1:%d" % p for p in ports]
+    seed1, seed2 = m.keygen("seed1", addrs[0]), m.keygen("seed2", addrs[1], trusted=False)
+    both, only_first = m.keygen("peer_both", addrs[2]), m.keygen("peer_first", addrs[3])
+    seeds_cfg = {"node": {"seeds": [seed1.addr, seed2.addr]}}
+    s1 = c.start_seed(h.merge(BASE, m.security(seed1), seeds_cfg), port=ports[0], name="seed1")
+    s1.wait_for(lambda l: l.get("event") == "socket_error" and l.get("to") == seed2.addr, 10,
+                "socket_error during=open to=%s (its key is not trusted yet)" % seed2.addr)
+    shutil.copy(seed2.pub, os.path.join(m.trusted, "seed2.pub"))
+    s1.wait_for("trust_reloaded", 10, "trust_reloaded after seed2.pub landed")
+    s2 = c.start_seed(h.merge(BASE, m.security(seed2), seeds_cfg), port=ports[1], name="seed2")
+    # One peer registers with both seeds (2 of 2), the other knows only seed1 and so reports only there.
+    victim = c.start_peer(seeds=[seed1.addr, seed2.addr],
+                          overrides=h.merge(BASE, m.security(both), {"node": {"listen": both.addr}}))
+    for s in (s1, s2):
+        s.wait_for(lambda l: l.get("event") == "registered" and l["peer"] == both.addr, 20, "registered %s" % both)
+    reporter = c.start_peer(seeds=[seed1.addr],
+                            overrides=h.merge(BASE, m.security(only_first), {"node": {"listen": only_first.addr}}))
+    reporter.wait_for(lambda l: l.get("event") == "neighbour_up" and l["peer"] == both.addr, 20, "the link")
+    os.kill(victim.pid, signal.SIGSTOP)
+    try:
+        s2.wait_for(lambda l: l.get("event") == "peer_removed" and l["peer"] == both.addr
+                    and l["reason"] == "dead_report", 10, "peer_removed %s relayed by seed1" % both.addr)
+    finally:
+        os.kill(victim.pid, signal.SIGCONT)
+    h.check(any(l.get("relayed") == "true" for l in s2.events("dead_report", peer=both.addr)),
+            "seed2 removed %s without a relayed report" % both.addr)
+
+
 if __name__ == "__main__":
     h.main([test_outsiders_without_a_trusted_key_cannot_register_link_gossip_report_or_unlink_anyone,
             test_an_outsiders_hundreds_of_connections_cost_no_memory_and_unfinished_handshakes_are_dropped,
             test_a_member_speaking_in_another_members_name_is_refused_counted_and_changes_nothing,
             test_a_linked_members_gossip_with_a_forged_origin_is_rejected_and_goes_no_further,
-            test_a_member_whose_key_is_deleted_from_trusted_dir_is_shut_out_within_one_reload])
+            test_a_member_whose_key_is_deleted_from_trusted_dir_is_shut_out_within_one_reload,
+            test_a_seed_whose_fellow_seeds_key_lands_later_still_relays_to_it])
