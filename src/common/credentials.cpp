@@ -1,6 +1,7 @@
 #include "common/credentials.hpp"
 
 namespace gossip {
+namespace {
 
 std::optional<ConfigError> check_speaks_for(const Config& cfg, const SecretIdentity& self, const Address& address) {
   if (self.pub.speaks_for(address)) return std::nullopt;
@@ -12,6 +13,8 @@ std::optional<ConfigError> check_speaks_for(const Config& cfg, const SecretIdent
                          ")"};
 }
 
+}  // namespace
+
 std::variant<Credentials, ConfigError> load_credentials(const Config& cfg) {
   auto self = read_secret_identity(cfg.security.key_file);
   if (auto* err = std::get_if<ConfigError>(&self)) return *err;
@@ -19,9 +22,7 @@ std::variant<Credentials, ConfigError> load_credentials(const Config& cfg) {
   auto trust = TrustStore::load(cfg.security.trusted_dir);
   if (auto* err = std::get_if<ConfigError>(&trust)) return *err;
   Credentials c{std::get<SecretIdentity>(std::move(self)), std::get<TrustStore>(std::move(trust)), std::move(print)};
-  const Address advertised = cfg.advertised();
-  if (advertised.port != 0)
-    if (auto err = check_speaks_for(cfg, c.self, advertised)) return *err;
+  if (auto err = check_speaks_for(cfg, c.self, cfg.advertised())) return *err;
   if (!c.trust.by_curve_key(c.self.pub.curve_public))
     return ConfigError{cfg.file.string(), 0, "security.trusted_dir",
                        cfg.security.trusted_dir.string() + " does not hold this node's own public key (" +

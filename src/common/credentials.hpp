@@ -19,11 +19,8 @@ struct Credentials {
   std::string trust_fingerprint;
 };
 
-// REQUIRES: cfg.security.curve(). Checks: both load; the key names the node's advertised address (when
-// it is known before binding, i.e. not port 0); the trusted directory holds this very key.
+// REQUIRES: cfg.security.curve() (so the advertised address has its port: the config refuses port 0).
+// Checks: both load; the key names the node's advertised address; the trusted directory holds this very key.
 std::variant<Credentials, ConfigError> load_credentials(const Config& cfg);
-
-// The check load_credentials makes of the address, for a node that learns it only once bound.
-std::optional<ConfigError> check_speaks_for(const Config& cfg, const SecretIdentity& self, const Address& address);
 
 }  // namespace gossip

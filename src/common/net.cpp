@@ -95,7 +95,7 @@ std::string Incoming::peer_ip() const {
   return "unknown";
 }
 
-std::string Incoming::user_id() const {
+std::string_view Incoming::user_id() const {
   for (const auto& f : frames)
     if (const char* id = zmq_msg_gets(f.handle(), "User-Id")) return id;
   return "";

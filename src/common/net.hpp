@@ -65,7 +65,8 @@ struct Incoming {
   // about refused input only: it is not free.
   std::string peer_ip() const;
   // The User-Id ZAP gave the connection (on a curve server: the client's public key in Z85), or "".
-  std::string user_id() const;
+  // Valid while this message lives.
+  std::string_view user_id() const;
 };
 std::optional<Incoming> receive(zmq::socket_t& socket, bool is_router, std::size_t max_frames);
 

@@ -33,9 +33,10 @@ zmq::socket_t* NodeLoop::dealer(Socket via, const Address& to) {
 }
 
 std::string_view NodeLoop::refusal(std::string_view key, const Address& sender) const {
+  // The accepted case first, without building a key string: this runs for every message.
   const auto& trust = shell_.credentials()->trust;
-  if (!trust.by_curve_key(key)) return "untrusted_key";  // revoked since the handshake
-  return trust.speaks_for(key, sender) ? "" : "sender_mismatch";
+  if (trust.speaks_for(key, sender)) return "";
+  return trust.by_curve_key(key) ? "sender_mismatch" : "untrusted_key";  // untrusted: revoked since the handshake
 }
 
 void NodeLoop::answer_zap() {

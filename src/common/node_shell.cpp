@@ -40,11 +40,6 @@ std::unique_ptr<NodeShell> NodeShell::open(const Config& cfg, std::string_view k
   shell->control_at_ = cfg.node.control;
   if (!shell->bind_servers(why)) return nullptr;
   shell->self_ = cfg.node.advertise.value_or(shell->inbox_at_);
-  if (shell->credentials_)
-    if (auto err = check_speaks_for(cfg, shell->credentials_->self, shell->self_)) {
-      if (why) *why = err->to_string();
-      return nullptr;
-    }
   shell->log_ = Logger::open(log_file_for(cfg.node.log_dir, kind, shell->self_), shell->self_.to_string(),
                              cfg.node.console, why);
   if (!shell->log_) return nullptr;

@@ -27,7 +27,7 @@ class NodeShell {
   // Blocks stop signals, binds the inbox at node.listen (and the control endpoint at node.control, if
   // set) and opens `<log_dir>/<kind>-<ip>-<port>.log`. With credentials (curve mode) every ROUTER is a
   // CurveZMQ server whose clients ZAP checks against the trust store. Returns nullptr and sets *why if
-  // an address cannot be bound, the log cannot be opened or the key does not name the bound address.
+  // an address cannot be bound or the log cannot be opened.
   static std::unique_ptr<NodeShell> open(const Config& cfg, std::string_view kind,
                                          std::optional<Credentials> credentials, std::string* why);
 
